@@ -1,0 +1,417 @@
+"""Priors on regression weights, each the negative exponential of a penalty.
+
+A prior ``p(w_j)`` on every weight turns into the penalty ``P(w) = -sum_j log p(w_j)``
+(up to a constant), and the MAP estimate under a Gaussian likelihood with noise scale
+``sigma`` minimises ``(1 / 2 sigma^2) ||y - Xw - b||^2 + P(w)``.  Every prior here
+knows
+
+* its density, as a numpyro distribution (:meth:`Prior.distribution`);
+* its penalty and proximal operator (:meth:`Prior.penalty`, :meth:`Prior.prox`);
+* how it changes with the noise scale in the noise-scaled form
+  (:meth:`Prior.scaled_by_noise`);
+* its mapping to and from scikit-learn's ``alpha`` (and ``l1_ratio``).
+
+All priors in this module belong to the elastic-net family
+``P(u) = l1 |u| + l2 u^2`` (Laplace: ``l2 = 0``; Gaussian: ``l1 = 0``; flat: both 0),
+which is what the exact solvers in :mod:`bayesreg.solvers` rely on.
+
+Two ways to tie a prior to scikit-learn's ``alpha`` (see ``docs/design.md``):
+
+* **fixed noise**: ``sigma`` is known, and e.g. ``Laplace.from_alpha(alpha, n, sigma)``
+  is the prior whose MAP is scikit-learn's ``Lasso(alpha)``;
+* **noise-scaled**: the prior carries the likelihood's ``1 / sigma^2``,
+  ``p(w | sigma) propto exp(-P_1(w) / sigma^2)``, where ``P_1`` is the penalty of the
+  prior at unit noise, ``from_alpha(alpha, n)``.  Then the posterior mode in ``w`` is
+  scikit-learn's solution for *any* prior on ``sigma``.  :meth:`Prior.scaled_by_noise`
+  turns the unit-noise prior into ``p(w | sigma)``, and
+  ``Laplace.from_alpha(alpha, n, sigma) == Laplace.from_alpha(alpha, n).scaled_by_noise(sigma)``.
+
+Priors are immutable, compare by value and are JAX pytrees, so a compiled sampler or
+solver is reused when only the prior's parameters change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from numbers import Real
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpyro.distributions as dist
+from jax.scipy.special import log_ndtr
+from numpyro.distributions import constraints
+from numpyro.distributions.util import promote_shapes
+
+__all__ = [
+    "ElasticNetDistribution",
+    "ElasticNetPrior",
+    "Flat",
+    "Gaussian",
+    "Laplace",
+    "Prior",
+]
+
+
+def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:
+    """Validate a concrete parameter; tracers and placeholders pass through untouched."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        if isinstance(value, (str, bytes)) or value is None:
+            raise TypeError(f"{name} must be a real number, got {value!r}.")
+        return  # a JAX tracer or array during a transformation
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
+
+
+def _pytree(cls):
+    """Register a frozen dataclass as a JAX pytree whose fields are all leaves."""
+    fields = [f.name for f in dataclasses.fields(cls)]
+    return jax.tree_util.register_dataclass(cls, data_fields=fields, meta_fields=[])
+
+
+class Prior:
+    """A prior on each regression weight, ``p(u) propto exp(-l1 |u| - l2 u^2)``.
+
+    Subclasses define :attr:`l1`, :attr:`l2` (the rates of the penalty),
+    :meth:`distribution` and :meth:`scaled_by_noise`.  The penalty, its proximal
+    operator, its convex conjugate and the optimality conditions follow from the two
+    rates, so a solver needs nothing else.
+
+    Notes
+    -----
+    With ``P(u) = l1 |u| + l2 u^2``:
+
+    * proximal operator: ``prox_{tP}(v) = S(v, t l1) / (1 + 2 t l2)`` with the soft
+      threshold ``S(v, k) = sign(v) max(|v| - k, 0)``; with ``positive=True`` the
+      result is clipped at 0;
+    * convex conjugate: ``P*(v) = (|v| - l1)_+^2 / (4 l2)`` (for ``l2 > 0``), the
+      indicator of ``|v| <= l1`` for ``l2 = 0``;
+    * subdifferential: ``l1 sign(u) + 2 l2 u`` for ``u != 0`` and ``[-l1, l1]`` at 0.
+    """
+
+    #: Name used in reprs, tables and plots.
+    name: ClassVar[str] = "prior"
+
+    @property
+    def l1(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def l2(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def distribution(self) -> dist.Distribution:
+        """The prior of one weight as a numpyro distribution."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def scaled_by_noise(self, sigma) -> Prior:
+        """The prior ``p(w | sigma) propto exp(-P(w) / sigma^2)`` of the noise-scaled form."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # -- the penalty view ------------------------------------------------------------
+    def penalty(self, w) -> jax.Array:
+        """``P(w) = sum_j l1 |w_j| + l2 w_j^2``: the negative log density up to a constant."""
+        w = jnp.asarray(w)
+        return self.l1 * jnp.sum(jnp.abs(w)) + self.l2 * jnp.sum(w * w)
+
+    def prox(self, v, step, *, positive: bool = False) -> jax.Array:
+        """``argmin_u (1 / 2 step) (u - v)^2 + P(u)``, elementwise (``u >= 0`` if positive)."""
+        v = jnp.asarray(v)
+        shrunk = jnp.sign(v) * jnp.maximum(jnp.abs(v) - step * self.l1, 0.0)
+        out = shrunk / (1.0 + 2.0 * step * self.l2)
+        return jnp.maximum(out, 0.0) if positive else out
+
+    @property
+    def is_smooth(self) -> bool:
+        """Whether the penalty is differentiable (no L1 part)."""
+        return float(self.l1) == 0.0
+
+
+@_pytree
+@dataclasses.dataclass(frozen=True)
+class Flat(Prior):
+    """The improper flat prior ``p(w) propto 1``: no penalty (ordinary least squares).
+
+    Examples
+    --------
+    >>> Flat().penalty([1.0, -2.0])
+    Array(0., dtype=float64)
+    """
+
+    name: ClassVar[str] = "flat"
+
+    @property
+    def l1(self):
+        return 0.0
+
+    @property
+    def l2(self):
+        return 0.0
+
+    def distribution(self) -> dist.Distribution:
+        return dist.ImproperUniform(constraints.real, (), ())
+
+    def scaled_by_noise(self, sigma) -> Flat:
+        return self
+
+
+@_pytree
+@dataclasses.dataclass(frozen=True)
+class Gaussian(Prior):
+    """Gaussian prior ``w_j ~ N(0, scale^2)``: the ridge penalty.
+
+    Parameters
+    ----------
+    scale : float
+        Standard deviation ``tau`` of each weight, > 0.
+
+    Notes
+    -----
+    The penalty is ``||w||^2 / (2 tau^2)``.  With a Gaussian likelihood of noise
+    ``sigma``, the MAP solves scikit-learn's Ridge objective
+    ``||y - Xw - b||^2 + alpha ||w||^2`` with ``alpha = sigma^2 / tau^2``
+    (multiply the negative log posterior by ``2 sigma^2``).  In the noise-scaled form
+    ``tau = sigma / sqrt(alpha)``: the conjugate normal-inverse-gamma model.
+    """
+
+    scale: float = 1.0
+    name: ClassVar[str] = "gaussian"
+
+    def __post_init__(self):
+        _check_positive("scale", self.scale)
+
+    @property
+    def l1(self):
+        return 0.0
+
+    @property
+    def l2(self):
+        return 0.5 / self.scale**2
+
+    def distribution(self) -> dist.Distribution:
+        return dist.Normal(0.0, self.scale)
+
+    def scaled_by_noise(self, sigma) -> Gaussian:
+        return Gaussian(self.scale * sigma)
+
+    @classmethod
+    def from_alpha(cls, alpha: float, noise_scale: float = 1.0) -> Gaussian | Flat:
+        """The prior whose MAP is ``sklearn.linear_model.Ridge(alpha)``.
+
+        ``tau = noise_scale / sqrt(alpha)``; ``alpha = 0`` gives :class:`Flat`.
+        """
+        _check_positive("alpha", alpha, allow_zero=True)
+        _check_positive("noise_scale", noise_scale)
+        if alpha == 0:
+            return Flat()
+        return cls(noise_scale / math.sqrt(alpha))
+
+    def to_alpha(self, noise_scale: float = 1.0) -> float:
+        """Ridge's ``alpha = noise_scale^2 / scale^2``."""
+        _check_positive("noise_scale", noise_scale)
+        return float(noise_scale**2 / self.scale**2)
+
+
+@_pytree
+@dataclasses.dataclass(frozen=True)
+class Laplace(Prior):
+    """Laplace prior ``w_j ~ Laplace(0, scale)``, density ``exp(-|w| / s) / (2 s)``: the lasso.
+
+    Parameters
+    ----------
+    scale : float
+        Scale ``s`` of each weight, > 0.
+
+    Notes
+    -----
+    The penalty is ``||w||_1 / s``.  With a Gaussian likelihood of noise ``sigma`` and
+    ``n`` samples, multiplying the negative log posterior by ``sigma^2 / n`` gives
+    scikit-learn's Lasso objective ``(1 / 2n) ||y - Xw - b||^2 + alpha ||w||_1`` with
+    ``alpha = sigma^2 / (n s)`` (Tibshirani, 1996, section 5).
+
+    References
+    ----------
+    .. [1] R. Tibshirani, "Regression shrinkage and selection via the lasso",
+       J. R. Statist. Soc. B 58(1), 1996.
+    """
+
+    scale: float = 1.0
+    name: ClassVar[str] = "laplace"
+
+    def __post_init__(self):
+        _check_positive("scale", self.scale)
+
+    @property
+    def l1(self):
+        return 1.0 / self.scale
+
+    @property
+    def l2(self):
+        return 0.0
+
+    def distribution(self) -> dist.Distribution:
+        return dist.Laplace(0.0, self.scale)
+
+    def scaled_by_noise(self, sigma) -> Laplace:
+        return Laplace(self.scale * sigma**2)
+
+    @classmethod
+    def from_alpha(
+        cls, alpha: float, n_samples: int, noise_scale: float = 1.0
+    ) -> Laplace | Flat:
+        """The prior whose MAP is ``sklearn.linear_model.Lasso(alpha)`` on ``n_samples`` rows.
+
+        ``s = noise_scale^2 / (n_samples alpha)``; ``alpha = 0`` gives :class:`Flat`.
+        """
+        _check_positive("alpha", alpha, allow_zero=True)
+        _check_positive("n_samples", n_samples)
+        _check_positive("noise_scale", noise_scale)
+        if alpha == 0:
+            return Flat()
+        return cls(noise_scale**2 / (n_samples * alpha))
+
+    def to_alpha(self, n_samples: int, noise_scale: float = 1.0) -> float:
+        """Lasso's ``alpha = noise_scale^2 / (n_samples scale)``."""
+        _check_positive("n_samples", n_samples)
+        _check_positive("noise_scale", noise_scale)
+        return float(noise_scale**2 / (n_samples * self.scale))
+
+
+@_pytree
+@dataclasses.dataclass(frozen=True)
+class ElasticNetPrior(Prior):
+    """Elastic-net prior, density ``exp(-l1 |w| - l2 w^2) / Z(l1, l2)``.
+
+    Parameters
+    ----------
+    l1 : float
+        Rate of the absolute-value part, >= 0.
+    l2 : float
+        Rate of the quadratic part, >= 0; ``l1 + l2 > 0``.
+
+    Notes
+    -----
+    The normalising constant is, with ``a = l1 / (2 sqrt(l2))``,
+
+    ``Z = 2 int_0^inf exp(-l1 u - l2 u^2) du = sqrt(pi / l2) exp(a^2) erfc(a)``,
+
+    computed as ``log Z = log(2 sqrt(pi / l2)) + a^2 + log Phi(-a sqrt 2)`` to stay
+    finite for large ``a``.  ``|w|`` is a normal ``N(-l1 / (2 l2), 1 / (2 l2))``
+    truncated to ``[0, inf)`` (Li & Lin, 2010).
+
+    scikit-learn's ElasticNet objective is
+    ``(1/2n) ||r||^2 + alpha rho ||w||_1 + (alpha (1 - rho) / 2) ||w||^2``; multiplying
+    the negative log posterior by ``sigma^2 / n`` maps
+    ``alpha = sigma^2 (l1 + 2 l2) / n`` and ``rho = l1 / (l1 + 2 l2)``.
+
+    References
+    ----------
+    .. [1] Q. Li and N. Lin, "The Bayesian elastic net", Bayesian Analysis 5(1), 2010.
+    .. [2] H. Zou and T. Hastie, "Regularization and variable selection via the
+       elastic net", J. R. Statist. Soc. B 67(2), 2005.
+    """
+
+    l1: float = 1.0
+    l2: float = 1.0
+    name: ClassVar[str] = "elastic-net"
+
+    def __post_init__(self):
+        _check_positive("l1", self.l1, allow_zero=True)
+        _check_positive("l2", self.l2, allow_zero=True)
+        if isinstance(self.l1, Real) and isinstance(self.l2, Real) and self.l1 + self.l2 == 0:
+            raise ValueError("l1 and l2 cannot both be 0 (that is the improper Flat prior).")
+
+    def distribution(self) -> dist.Distribution:
+        return ElasticNetDistribution(self.l1, self.l2)
+
+    def scaled_by_noise(self, sigma) -> ElasticNetPrior:
+        return ElasticNetPrior(self.l1 / sigma**2, self.l2 / sigma**2)
+
+    @classmethod
+    def from_alpha(
+        cls, alpha: float, l1_ratio: float, n_samples: int, noise_scale: float = 1.0
+    ) -> Prior:
+        """The prior whose MAP is ``sklearn.linear_model.ElasticNet(alpha, l1_ratio)``.
+
+        ``l1 = n alpha rho / sigma^2`` and ``l2 = n alpha (1 - rho) / (2 sigma^2)``.
+        """
+        _check_positive("alpha", alpha, allow_zero=True)
+        _check_l1_ratio(l1_ratio)
+        _check_positive("n_samples", n_samples)
+        _check_positive("noise_scale", noise_scale)
+        if alpha == 0:
+            return Flat()
+        rate = n_samples * alpha / noise_scale**2
+        return cls(rate * l1_ratio, 0.5 * rate * (1.0 - l1_ratio))
+
+    def to_alpha(self, n_samples: int, noise_scale: float = 1.0) -> tuple[float, float]:
+        """ElasticNet's ``(alpha, l1_ratio)``."""
+        _check_positive("n_samples", n_samples)
+        _check_positive("noise_scale", noise_scale)
+        total = self.l1 + 2.0 * self.l2
+        return float(noise_scale**2 * total / n_samples), float(self.l1 / total)
+
+
+def _check_l1_ratio(l1_ratio: float) -> None:
+    if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, Real):
+        raise TypeError(f"l1_ratio must be a real number in [0, 1], got {l1_ratio!r}.")
+    if not 0.0 <= l1_ratio <= 1.0:  # also rejects NaN
+        raise ValueError(f"l1_ratio must be in [0, 1], got {l1_ratio!r}.")
+
+
+class ElasticNetDistribution(dist.Distribution):
+    """Univariate density ``exp(-l1 |x| - l2 x^2) / Z(l1, l2)`` on the real line.
+
+    See :class:`ElasticNetPrior` for the normalising constant and the sampler.
+    ``l2 = 0`` is the Laplace distribution with scale ``1 / l1``.
+    """
+
+    arg_constraints: ClassVar = {
+        "l1": constraints.nonnegative,
+        "l2": constraints.nonnegative,
+    }
+    support = constraints.real
+    reparametrized_params: ClassVar = []
+
+    def __init__(self, l1=1.0, l2=1.0, *, validate_args=None):
+        self.l1, self.l2 = promote_shapes(l1, l2)
+        batch_shape = jax.lax.broadcast_shapes(jnp.shape(l1), jnp.shape(l2))
+        super().__init__(batch_shape=batch_shape, validate_args=validate_args)
+
+    def log_normalizer(self) -> jax.Array:
+        """``log Z``; equals ``log(2 / l1)`` (Laplace) when ``l2 = 0``."""
+        l1, l2 = jnp.asarray(self.l1, float), jnp.asarray(self.l2, float)
+        safe_l2 = jnp.where(l2 > 0, l2, 1.0)
+        a = l1 / (2.0 * jnp.sqrt(safe_l2))
+        log_z = jnp.log(2.0) + 0.5 * jnp.log(jnp.pi / safe_l2) + a * a + log_ndtr(-a * jnp.sqrt(2.0))
+        return jnp.where(l2 > 0, log_z, jnp.log(2.0 / l1))
+
+    def log_prob(self, value):
+        return -self.l1 * jnp.abs(value) - self.l2 * value**2 - self.log_normalizer()
+
+    def sample(self, key, sample_shape=()):
+        shape = sample_shape + self.batch_shape
+        key_abs, key_exp, key_sign = jax.random.split(key, 3)
+        l1 = jnp.broadcast_to(jnp.asarray(self.l1, float), shape)
+        l2 = jnp.broadcast_to(jnp.asarray(self.l2, float), shape)
+        safe_l2 = jnp.where(l2 > 0, l2, 1.0)
+        # |x| ~ N(mu, s^2) truncated to [0, inf): invert the CDF in the upper tail,
+        # u ~ U(0, 1), |x| = mu + s * Phi^{-1}(1 - u (1 - Phi(-mu / s))), written with
+        # log-space tails so that large l1 / sqrt(l2) stays accurate.
+        s = 1.0 / jnp.sqrt(2.0 * safe_l2)
+        mu = -l1 / (2.0 * safe_l2)
+        u = jax.random.uniform(key_abs, shape, minval=jnp.finfo(float).tiny)
+        log_tail = log_ndtr(mu / s)  # log P(Z > -mu/s)
+        z = -jax.scipy.special.ndtri(jnp.exp(jnp.log(u) + log_tail))
+        trunc = jnp.maximum(mu + s * z, 0.0)
+        # l2 -> 0 (or a tail mass below exp(-700)) leaves the exponential with rate l1.
+        laplace = jax.random.exponential(key_exp, shape) / jnp.where(l1 > 0, l1, 1.0)
+        magnitude = jnp.where((l2 > 0) & (log_tail > -700.0), trunc, laplace)
+        sign = jnp.where(jax.random.bernoulli(key_sign, 0.5, shape), 1.0, -1.0)
+        return sign * magnitude
+
+    @property
+    def mean(self):
+        return jnp.zeros(self.batch_shape)
