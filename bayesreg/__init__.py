@@ -14,9 +14,9 @@ import jax
 if os.environ.get("BAYESREG_X64", "1") != "0":
     jax.config.update("jax_enable_x64", True)
 
-from bayesreg.estimators import ElasticNet, Lasso, Ridge  # noqa: E402
-from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior  # noqa: E402
-from bayesreg.solvers import Certificate, MAPResult, solve_map  # noqa: E402
+from bayesreg.estimators import ElasticNet, Lasso, Ridge
+from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior
+from bayesreg.solvers import Certificate, MAPResult, solve_map
 
 __version__ = "0.1.0"
 
@@ -26,8 +26,8 @@ __all__ = [
     "ElasticNetPrior",
     "Flat",
     "Gaussian",
-    "Lasso",
     "Laplace",
+    "Lasso",
     "MAPResult",
     "Prior",
     "Ridge",

@@ -102,7 +102,9 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
         if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight sums to zero: give at least one sample a positive weight.")
+            raise ValueError(
+                "sample_weight sums to zero: give at least one sample a positive weight."
+            )
         return RegressionData.from_arrays(X, y, self._weights(sample_weight), self.fit_intercept)
 
     @property
@@ -217,13 +219,15 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
         ):
             if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-        self.fit(X, y, sample_weight=sample_weight)
-        data = self._validated_data(X, y, sample_weight, reset=False)
+        self._check_params()
+        data = self._validated_data(X, y, sample_weight, reset=True)
         if data.n_residual_dof < 1:
+            n_positive = data.n_residual_dof + data.fit_intercept
             raise ValueError(
                 "sampling the posterior needs at least 2 observations with positive "
-                f"weight when fit_intercept=True (1 otherwise); got {data.n_residual_dof + data.fit_intercept}."
+                f"weight when fit_intercept=True (1 otherwise); got {n_positive}."
             )
+        self.fit(X, y, sample_weight=sample_weight)
         self.posterior_ = sample_linear_posterior(
             data,
             self._unit_noise_prior(data.n_samples),
@@ -247,7 +251,7 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
 
 
 class Ridge(_PenalizedRegression):
-    """Ridge regression as the MAP of a Gaussian prior; a drop-in for ``sklearn.linear_model.Ridge``.
+    """Ridge regression as the MAP of a Gaussian prior; drop-in for scikit-learn's ``Ridge``.
 
     Minimises scikit-learn's objective
 
@@ -345,7 +349,7 @@ class Ridge(_PenalizedRegression):
 
 
 class ElasticNet(_PenalizedRegression):
-    """Elastic net as the MAP of the elastic-net prior; a drop-in for ``sklearn.linear_model.ElasticNet``.
+    """Elastic net as the MAP of the elastic-net prior; drop-in for scikit-learn's ``ElasticNet``.
 
     Minimises scikit-learn's objective
 

@@ -17,8 +17,8 @@ import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
-import xarray as xr
 import numpyro.infer.initialization  # noqa: F401 - arviz's from_numpyro needs it imported
+import xarray as xr
 from numpyro.infer import MCMC, NUTS
 from sklearn.utils import check_random_state
 
@@ -42,7 +42,9 @@ def _initial_values(data: RegressionData, coef_map, rng, num_chains, *, sample_s
     """Chain starts: the MAP jittered by about one marginal standard error (unconstrained)."""
     X_t, y_t = data.centered()
     residual = y_t - X_t @ coef_map
-    sigma = max(np.sqrt(residual @ residual / max(data.n_residual_dof, 1)), 1e-8 * (1 + np.std(data.y)))
+    sigma = max(
+        np.sqrt(residual @ residual / max(data.n_residual_dof, 1)), 1e-8 * (1 + np.std(data.y))
+    )
     col_norm = np.sqrt(np.sum(X_t * X_t, axis=0))
     se = sigma / np.where(col_norm > 0, col_norm, 1.0)
     init = {"coef": coef_map + 0.5 * se * rng.standard_normal((num_chains, coef_map.size))}
@@ -119,7 +121,9 @@ def sample_linear_posterior(
         chain_method=chain_method,
         progress_bar=progress_bar,
     )
-    init = _initial_values(data, np.asarray(coef_map), rng, num_chains, sample_sigma=noise_scale is None)
+    init = _initial_values(
+        data, np.asarray(coef_map), rng, num_chains, sample_sigma=noise_scale is None
+    )
     mcmc.run(
         jax.random.key(int(rng.randint(2**31 - 1))),
         jnp.asarray(X_c),

@@ -258,9 +258,7 @@ class Laplace(Prior):
         return Laplace(self.scale * sigma**2)
 
     @classmethod
-    def from_alpha(
-        cls, alpha: float, n_samples: int, noise_scale: float = 1.0
-    ) -> Laplace | Flat:
+    def from_alpha(cls, alpha: float, n_samples: int, noise_scale: float = 1.0) -> Laplace | Flat:
         """The prior whose MAP is ``sklearn.linear_model.Lasso(alpha)`` on ``n_samples`` rows.
 
         ``s = noise_scale^2 / (n_samples alpha)``; ``alpha = 0`` gives :class:`Flat`.
@@ -385,7 +383,9 @@ class ElasticNetDistribution(dist.Distribution):
         l1, l2 = jnp.asarray(self.l1, float), jnp.asarray(self.l2, float)
         safe_l2 = jnp.where(l2 > 0, l2, 1.0)
         a = l1 / (2.0 * jnp.sqrt(safe_l2))
-        log_z = jnp.log(2.0) + 0.5 * jnp.log(jnp.pi / safe_l2) + a * a + log_ndtr(-a * jnp.sqrt(2.0))
+        log_z = (
+            jnp.log(2.0) + 0.5 * jnp.log(jnp.pi / safe_l2) + a * a + log_ndtr(-a * jnp.sqrt(2.0))
+        )
         return jnp.where(l2 > 0, log_z, jnp.log(2.0 / l1))
 
     def log_prob(self, value):

@@ -96,7 +96,7 @@ def coordinate_descent(
 
     Returns the weights (exact zeros off the support) and the number of epochs run.
     """
-    n, p = X_t.shape
+    p = X_t.shape[1]
     size = padded_size(p)
     H = np.zeros((size, size))
     H[:p, :p] = X_t.T @ X_t
