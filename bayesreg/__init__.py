@@ -11,12 +11,15 @@ import os
 
 import jax
 
+from bayesreg._compat import bind_numpyro_submodules
+
 if os.environ.get("BAYESREG_X64", "1") != "0":
     jax.config.update("jax_enable_x64", True)
+bind_numpyro_submodules()
 
-from bayesreg.estimators import ElasticNet, Lasso, Ridge
-from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior
-from bayesreg.solvers import Certificate, MAPResult, solve_map
+from bayesreg.estimators import ElasticNet, Lasso, Ridge  # noqa: E402
+from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior  # noqa: E402
+from bayesreg.solvers import Certificate, MAPResult, solve_map  # noqa: E402
 
 __version__ = "0.1.0"
 

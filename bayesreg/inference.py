@@ -53,7 +53,8 @@ def _initial_values(data: RegressionData, coef_map, rng, num_chains, *, sample_s
         init["intercept_centered"] = data.y_offset + 0.5 * se_b * rng.standard_normal(num_chains)
     if sample_sigma:
         init["sigma"] = np.log(sigma) + 0.2 * rng.standard_normal(num_chains)  # log: unconstrained
-    return {k: jnp.asarray(v) for k, v in init.items()}
+    # numpyro takes one unbatched start when there is a single chain.
+    return {k: jnp.asarray(v[0] if num_chains == 1 else v) for k, v in init.items()}
 
 
 def sample_linear_posterior(
@@ -141,6 +142,7 @@ def sample_linear_posterior(
         pred_dims={},
     )
     _tidy_posterior(tree, noise_scale)
+    tree["posterior"].attrs.update(chain_method=chain_method, num_warmup=num_warmup)
     _add_log_likelihood(tree, X_c + data.x_offset, y, weight)
     _warn_on_diagnostics(tree)
     return tree
@@ -180,8 +182,11 @@ def _warn_on_diagnostics(tree: xr.DataTree) -> None:
             SamplingWarning,
             stacklevel=3,
         )
-    if tree["posterior"].sizes["chain"] > 1:
-        rhat = az.rhat(tree, var_names=["coef", "intercept", "sigma"])
+    posterior = tree["posterior"]
+    # Constant variables (no intercept, fixed noise) have no R-hat.
+    sampled = [name for name, values in posterior.data_vars.items() if float(values.std()) > 0]
+    if posterior.sizes["chain"] > 1 and sampled:
+        rhat = az.rhat(tree, var_names=sampled)
         worst = max(float(rhat[name].max()) for name in rhat.data_vars)
         if worst > _RHAT_WARN:
             warnings.warn(

@@ -41,7 +41,7 @@ import scipy.linalg
 from bayesreg.priors import Prior
 from bayesreg.solvers.certificate import duality_gap
 
-__all__ = ["coordinate_descent", "padded_size", "polish"]
+__all__ = ["cyclic_coordinate_descent", "padded_size", "polish"]
 
 
 def padded_size(p: int) -> int:
@@ -82,7 +82,7 @@ def _cd_loop(H, g, y_norm2, w0, prior: Prior, tol, max_epochs, *, positive: bool
     return w, n_epochs, gap
 
 
-def coordinate_descent(
+def cyclic_coordinate_descent(
     X_t: np.ndarray,
     y_t: np.ndarray,
     prior: Prior,

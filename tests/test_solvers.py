@@ -1,0 +1,151 @@
+"""Exact MAP solvers and their optimality certificates, against independent computations."""
+
+import numpy as np
+import pytest
+import scipy.optimize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bayesreg import ElasticNetPrior, Flat, Gaussian, Laplace, solve_map
+from bayesreg.model import RegressionData
+from bayesreg.solvers import coordinate_descent as cd
+from bayesreg.solvers.certificate import certify
+from bayesreg.solvers.closed_form import ridge_svd
+
+
+def _problem(n, p, seed=0, rho=0.5):
+    rng = np.random.default_rng(seed)
+    cov = rho ** np.abs(np.subtract.outer(np.arange(p), np.arange(p)))
+    X = rng.multivariate_normal(np.zeros(p), cov, size=n)
+    coef = np.where(rng.random(p) < 0.3, rng.normal(0, 3, p), 0.0)
+    y = X @ coef + 1.5 + rng.normal(size=n)
+    return X, y
+
+
+def _objective(X_t, y_t, w, l1, l2):
+    r = y_t - X_t @ w
+    return 0.5 * r @ r + l1 * np.abs(w).sum() + l2 * w @ w
+
+
+@pytest.mark.parametrize(("n", "p"), [(50, 5), (20, 60), (40, 40)])
+def test_ridge_closed_form_solves_the_normal_equations(n, p):
+    # (X~'X~ + 2 l2 I) w = X~'y~, solved independently in primal (p x p) and kernel
+    # (n x n) form: w = X~'(X~X~' + 2 l2 I)^{-1} y~.
+    X, y = _problem(n, p)
+    X_t, y_t = RegressionData.from_arrays(X, y).centered()
+    l2 = 0.7
+    w = ridge_svd(X_t, y_t, l2)
+    primal = np.linalg.solve(X_t.T @ X_t + 2 * l2 * np.eye(p), X_t.T @ y_t)
+    kernel = X_t.T @ np.linalg.solve(X_t @ X_t.T + 2 * l2 * np.eye(n), y_t)
+    np.testing.assert_allclose(w, primal, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(w, kernel, rtol=1e-9, atol=1e-11)
+
+
+def test_flat_prior_on_rank_deficient_design_gives_the_minimum_norm_solution():
+    # No penalty and duplicated columns: the MAP set is an affine space, and the solver
+    # returns its minimum-norm point, pinv(X~) y~.
+    X, y = _problem(30, 4)
+    X = np.hstack([X, X[:, :2]])
+    data = RegressionData.from_arrays(X, y)
+    result = solve_map(data, Flat())
+    X_t, y_t = data.centered()
+    np.testing.assert_allclose(result.coef, np.linalg.pinv(X_t) @ y_t, rtol=1e-9)
+    assert result.certificate.kkt_violation < 1e-12
+
+
+@pytest.mark.parametrize(
+    ("prior", "positive"),
+    [(Laplace(0.05), False), (Laplace(0.05), True), (ElasticNetPrior(8.0, 3.0), False)],
+    ids=["laplace", "laplace-positive", "elastic-net"],
+)
+@pytest.mark.parametrize(("n", "p"), [(60, 8), (25, 40)])
+def test_coordinate_descent_reaches_the_independent_optimum(prior, positive, n, p):
+    # Our objective value is no larger than that of an independent solver (L-BFGS-B on the
+    # split w = u - v, u, v >= 0, which is smooth), and the certificate proves optimality.
+    X, y = _problem(n, p, seed=n + p)
+    data = RegressionData.from_arrays(X, y)
+    X_t, y_t = data.centered()
+    l1, l2 = prior.l1, prior.l2
+    result = solve_map(data, prior, positive=positive, tol=1e-12, max_iter=100_000)
+
+    def split_objective(uv):
+        w = uv[:p] - uv[p:]
+        r = y_t - X_t @ w
+        value = 0.5 * r @ r + l1 * uv.sum() + l2 * w @ w
+        g_w = -X_t.T @ r + 2 * l2 * w
+        return value, np.concatenate([g_w + l1, -g_w + l1])
+
+    bounds = [(0, None)] * p + [(0, 0) if positive else (0, None)] * p
+    ref = scipy.optimize.minimize(
+        split_objective,
+        np.zeros(2 * p),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=bounds,
+        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 50_000},
+    )
+    ours = _objective(X_t, y_t, result.coef, l1, l2)
+    assert ours <= ref.fun + 1e-9 * max(1.0, abs(ref.fun))
+    assert result.certificate.converged
+    assert result.certificate.kkt_violation < 1e-9
+    if positive:
+        assert np.all(result.coef >= 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**16), scale=st.floats(1e-3, 10.0), l2=st.sampled_from([0.0, 0.5]))
+def test_duality_gap_bounds_the_suboptimality_of_any_point(seed, scale, l2):
+    # Weak duality: for any w, gap(w) >= F(w) - F(w*) >= 0 (w* certified optimal).
+    X, y = _problem(30, 6, seed=1)
+    X_t, y_t = RegressionData.from_arrays(X, y).centered()
+    l1 = 4.0
+    prior = ElasticNetPrior(l1, l2) if l2 else Laplace(1 / l1)
+    best = solve_map(RegressionData.from_arrays(X, y), prior, tol=1e-14, max_iter=100_000)
+    w = best.coef + scale * np.random.default_rng(seed).normal(size=6)
+    cert = certify(X_t, y_t, w, l1, l2, positive=False, tol=1e-4)
+    suboptimality = _objective(X_t, y_t, w, l1, l2) - best.certificate.objective
+    assert cert.duality_gap >= suboptimality - 1e-9 * max(1.0, best.certificate.objective)
+    assert suboptimality >= -1e-9
+
+
+def test_zeros_are_exact_and_certified():
+    # Lasso zeros are exactly 0.0, and each satisfies |X~_j' r| <= l1 (KKT) with the
+    # certificate's KKT violation at rounding level.
+    X, y = _problem(100, 30, seed=4)
+    data = RegressionData.from_arrays(X, y)
+    result = solve_map(data, Laplace(1 / 40.0), tol=1e-10)
+    zeros = result.coef == 0
+    assert 0 < zeros.sum() < 30
+    X_t, y_t = data.centered()
+    grad = X_t.T @ (y_t - X_t @ result.coef)
+    assert np.all(np.abs(grad[zeros]) <= 40.0 * (1 + 1e-12))
+    assert result.certificate.kkt_violation < 1e-12
+    assert result.solver == "coordinate-descent+polish"
+
+
+def test_polish_refuses_a_wrong_sign_pattern():
+    # Forcing the support to include a coordinate whose exact solution has the other sign
+    # leaves the sign pattern, so the polish returns None rather than a non-optimal point.
+    X, y = _problem(60, 5, seed=2)
+    X_t, y_t = RegressionData.from_arrays(X, y).centered()
+    exact = solve_map(RegressionData.from_arrays(X, y), Gaussian(10.0)).coef
+    wrong = exact.copy()
+    j = int(np.argmax(np.abs(exact)))
+    wrong[j] = -exact[j]
+    assert cd.polish(X_t, y_t, wrong, 0.0, 0.005, positive=False) is None
+    np.testing.assert_allclose(
+        cd.polish(X_t, y_t, exact, 0.0, 0.005, positive=False), exact, rtol=1e-9
+    )
+
+
+def test_refits_of_other_shapes_and_alphas_reuse_the_compiled_loop():
+    # p = 9..16 pad to 16 features: new n, new p within the bucket and new priors of the
+    # same type compile nothing new.
+    before = None
+    for n, p, scale in [(40, 10, 0.1), (90, 12, 0.3), (15, 16, 0.05), (200, 9, 1.0)]:
+        X, y = _problem(n, p, seed=n)
+        solve_map(RegressionData.from_arrays(X, y), Laplace(scale), tol=1e-8)
+        size = cd._cd_loop._cache_size()
+        before = size if before is None else before
+        assert size == before
+    assert cd.padded_size(9) == cd.padded_size(16) == 16
