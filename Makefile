@@ -24,8 +24,9 @@ venv: $(VENV)/.test
 demo: $(VENV)/.runtime
 	$(VENV)/bin/bayesreg demo
 
+# The whole suite, slow tests included (plain `pytest` skips those marked slow).
 test: $(VENV)/.test
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
 	$(PY) benchmarks/bench_core.py
