@@ -203,3 +203,39 @@ def test_diagnostics_warn_on_divergences_and_rhat():
     shifted = good + np.array([0.0, 0.0, 0.0, 3.0])[:, None, None]
     with pytest.warns(SamplingWarning, match="R-hat"):
         _warn_on_diagnostics(_fake_tree(np.zeros((4, 500), bool), shifted))
+
+
+@pytest.mark.slow
+def test_fixed_noise_ridge_posterior_is_gaussian():
+    # With sigma known, w | y ~ N(m, sigma^2 A^{-1}), A = X~'X~ + alpha I, exactly; the
+    # sampled model with noise_scale=sigma must reproduce it.
+    from bayesreg.inference import sample_linear_posterior
+
+    X, y = DIABETES.data.to_numpy(), DIABETES.target.to_numpy()
+    alpha, sigma = 0.5, 50.0
+    data = RegressionData.from_arrays(X, y)
+    X_t, y_t = data.centered()
+    A_inv = np.linalg.inv(X_t.T @ X_t + alpha * np.eye(X.shape[1]))
+    m = A_inv @ X_t.T @ y_t
+    tree = sample_linear_posterior(
+        data,
+        bayesreg.Gaussian.from_alpha(alpha),
+        coef_map=m,
+        feature_names=list(DIABETES.data.columns),
+        noise_scale=sigma,
+        random_state=4,
+    )
+    assert np.all(tree["posterior"]["sigma"].values == sigma)
+    exact = {
+        "coef": (m, sigma * np.sqrt(np.diag(A_inv))),
+        "intercept": (
+            data.intercept(m),
+            sigma * np.sqrt(1 / y.size + data.x_offset @ A_inv @ data.x_offset),
+        ),
+    }
+    mcse = az.mcse(tree, var_names=["coef", "intercept"], method="mean")
+    for name, (exact_mean, exact_sd) in exact.items():
+        draws = tree["posterior"][name]
+        z = (draws.mean(("chain", "draw")).values - exact_mean) / mcse[name].values
+        assert np.all(np.abs(z) < 5), (name, z)
+        np.testing.assert_allclose(draws.std(("chain", "draw")).values, exact_sd, rtol=0.10)
