@@ -14,39 +14,32 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import numpyro.distributions as dist
 import xarray as xr
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
 
+from bayesreg._validation import (
+    check_same_length,
+    check_single_target,
+    explain_conversion_error,
+    reject_non_numeric_columns,
+)
 from bayesreg.inference import sample_linear_posterior
 from bayesreg.model import RegressionData
 from bayesreg.priors import ElasticNetPrior, Gaussian, Laplace, Prior
 from bayesreg.solvers import solve_map
 
 __all__ = ["ElasticNet", "Lasso", "Ridge"]
-
-
-def _reject_non_numeric_columns(X) -> None:
-    """Name the non-numeric columns of a DataFrame before scikit-learn's conversion does not."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is None or not hasattr(dtypes, "items"):
-        return
-    bad = []
-    for column, dtype in dtypes.items():
-        try:
-            numeric = np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == bool
-        except TypeError:  # pandas extension dtypes (category, string, ...)
-            numeric = getattr(dtype, "_is_numeric", False)
-        if not numeric:
-            bad.append(str(column))
-    if bad:
-        raise ValueError(
-            f"X has non-numeric columns {bad}; encode them as numbers first "
-            "(for example with sklearn.preprocessing.OneHotEncoder)."
-        )
 
 
 class _PenalizedRegression(RegressorMixin, BaseEstimator):
@@ -86,18 +79,28 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
                 raise ValueError(f"{name} must be a number, got NaN.")
 
     def _validated_data(self, X, y, sample_weight, *, reset: bool) -> RegressionData:
-        _reject_non_numeric_columns(X)
+        """Check and convert the inputs in numpy, before anything is traced or solved."""
+        reject_non_numeric_columns(X)
+        check_single_target(y)
+        check_same_length(X, y)
         try:
-            X, y = validate_data(
+            X_valid, y_valid = validate_data(
                 self, X, y, reset=reset, dtype=np.float64, y_numeric=True, accept_sparse=False
             )
-        except ValueError as err:
-            if "could not convert" in str(err):
-                raise ValueError(
-                    f"X or y contains non-numeric values ({err}); encode categorical "
-                    "features as numbers first (for example with OneHotEncoder)."
-                ) from err
+        except (ValueError, TypeError) as err:
+            explain_conversion_error(X, y, err)
             raise
+        X, y = X_valid, y_valid
+        if sample_weight is not None:
+            try:
+                n_weights = _num_samples(sample_weight)
+            except TypeError:  # a scalar: one weight for all
+                n_weights = X.shape[0]
+            if n_weights != X.shape[0]:
+                raise ValueError(
+                    f"sample_weight has {n_weights} entries but X has {X.shape[0]} "
+                    "samples: give one weight per sample."
+                )
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
@@ -130,6 +133,16 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
         Returns
         -------
         self
+
+        Raises
+        ------
+        ValueError
+            Before any solver runs, on invalid hyperparameters, and on ``X``, ``y`` or
+            ``sample_weight`` that are empty, of mismatched lengths, not finite or not
+            numeric (the columns are named), on negative or all-zero weights and on a
+            ``y`` with several columns.
+        TypeError
+            Before any solver runs, on cells of ``X`` that are neither numbers nor strings.
         """
         self._check_params()
         data = self._validated_data(X, y, sample_weight, reset=True)
@@ -162,9 +175,13 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
     def predict(self, X: ArrayLike) -> np.ndarray:
         """The MAP prediction ``X coef_ + intercept_``."""
         check_is_fitted(self)
-        _reject_non_numeric_columns(X)
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        return X @ self.coef_ + self.intercept_
+        reject_non_numeric_columns(X)
+        try:
+            X_valid = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
+        except (ValueError, TypeError) as err:
+            explain_conversion_error(X, None, err)
+            raise
+        return X_valid @ self.coef_ + self.intercept_
 
     def sample_posterior(
         self,
@@ -207,6 +224,16 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
             ``sample_stats``, ``log_likelihood`` and ``observed_data``; also stored as
             ``posterior_``.
 
+        Raises
+        ------
+        ValueError
+            As for :meth:`fit`, and on ``num_samples``, ``num_warmup`` or ``num_chains``
+            that are not integers in range, an invalid ``random_state``, or fewer than two
+            observations with positive weight (one without an intercept); all before the
+            fit and the sampler.
+        TypeError
+            As for :meth:`fit`, and when ``noise_prior`` is not a numpyro distribution.
+
         Warns
         -----
         bayesreg.inference.SamplingWarning
@@ -219,6 +246,11 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
         ):
             if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
+        if noise_prior is not None and not isinstance(noise_prior, dist.Distribution):
+            raise TypeError(
+                f"noise_prior must be a numpyro distribution or None, got {noise_prior!r}."
+            )
+        check_random_state(random_state)  # a bad seed fails here, not after the fit
         self._check_params()
         data = self._validated_data(X, y, sample_weight, reset=True)
         if data.n_residual_dof < 1:
@@ -305,8 +337,8 @@ class Ridge(_PenalizedRegression):
     --------
     >>> import numpy as np, bayesreg
     >>> X = np.array([[0.0], [1.0], [2.0]]); y = np.array([0.0, 1.0, 2.0])
-    >>> float(bayesreg.Ridge(alpha=1.0).fit(X, y).coef_[0])
-    0.6666666666666666
+    >>> round(float(bayesreg.Ridge(alpha=1.0).fit(X, y).coef_[0]), 12)  # exactly 2/3
+    0.666666666667
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012

@@ -39,6 +39,7 @@ from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro.distributions as dist
 from jax.scipy.special import log_ndtr
 from numpyro.distributions import constraints
@@ -55,14 +56,25 @@ __all__ = [
 
 
 def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:
-    """Validate a concrete parameter; tracers and placeholders pass through untouched."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        if isinstance(value, (str, bytes)) or value is None:
+    """Validate a concrete parameter; JAX tracers and pytree placeholders pass through.
+
+    Concrete scalars (Python, numpy or JAX, 0-d arrays included) must be finite and
+    positive (or >= 0); bools, strings, None, complex numbers and arrays with more than
+    one element are refused.
+    """
+    if isinstance(value, jax.core.Tracer):
+        return
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes, complex, list, tuple)):
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    if isinstance(value, (Real, np.ndarray, np.generic, jax.Array)):
+        array = np.asarray(value)
+        if array.ndim != 0 or array.dtype.kind not in "iuf":
             raise TypeError(f"{name} must be a real number, got {value!r}.")
-        return  # a JAX tracer or array during a transformation
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
+        number = float(array)
+        if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+            bound = ">= 0" if allow_zero else "> 0"
+            raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
+    # Anything else is a placeholder JAX puts in a pytree while transforming it.
 
 
 def _pytree(cls):
@@ -318,7 +330,8 @@ class ElasticNetPrior(Prior):
     def __post_init__(self):
         _check_positive("l1", self.l1, allow_zero=True)
         _check_positive("l2", self.l2, allow_zero=True)
-        if isinstance(self.l1, Real) and isinstance(self.l2, Real) and self.l1 + self.l2 == 0:
+        concrete = not any(isinstance(v, jax.core.Tracer) for v in (self.l1, self.l2))
+        if concrete and float(self.l1) + float(self.l2) == 0:
             raise ValueError("l1 and l2 cannot both be 0 (that is the improper Flat prior).")
 
     def distribution(self) -> dist.Distribution:
