@@ -180,7 +180,7 @@ def _warn_on_diagnostics(tree: xr.DataTree) -> None:
             f"{n_divergent} divergent transitions after warm-up: the posterior may be "
             "poorly explored. Increase num_warmup, or check for nearly collinear features.",
             SamplingWarning,
-            stacklevel=3,
+            stacklevel=4,  # the user's call of sample_posterior
         )
     posterior = tree["posterior"]
     # Constant variables (no intercept, fixed noise) have no R-hat.
@@ -193,5 +193,5 @@ def _warn_on_diagnostics(tree: xr.DataTree) -> None:
                 f"largest split R-hat is {worst:.3f} > {_RHAT_WARN}: the chains disagree. "
                 "Draw more samples (num_samples, num_warmup) before trusting the posterior.",
                 SamplingWarning,
-                stacklevel=3,
+                stacklevel=4,  # the user's call of sample_posterior
             )
