@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from bayesreg import ElasticNetPrior, Flat, Gaussian, Laplace, solve_map
 from bayesreg.model import RegressionData
 from bayesreg.solvers import coordinate_descent as cd
-from bayesreg.solvers.certificate import certify
+from bayesreg.solvers.certificate import Certificate, certify
 from bayesreg.solvers.closed_form import ridge_svd
 
 
@@ -149,3 +149,18 @@ def test_refits_of_other_shapes_and_alphas_reuse_the_compiled_loop():
         before = size if before is None else before
         assert size == before
     assert cd.padded_size(9) == cd.padded_size(16) == 16
+
+
+@pytest.mark.parametrize(
+    ("relative_gap", "kkt", "tol", "expected"),
+    [
+        (1e-13, 1e-6, 1e-12, True),  # gap within tol
+        (1e-11, 1e-15, 1e-12, True),  # gap above tol but explained by rounding (KKT ~ eps)
+        (1e-11, 1e-9, 1e-12, False),  # KKT not at machine precision: really not converged
+        (1e-9, 1e-16, 1e-12, False),  # gap too large to be rounding
+    ],
+)
+def test_converged_accepts_rounding_but_nothing_more(relative_gap, kkt, tol, expected):
+    # converged = (relative gap <= tol) or (KKT <= 1000 eps and relative gap <= 1e-10).
+    cert = Certificate(1.0, relative_gap, relative_gap, kkt, tol)
+    assert cert.converged is expected
