@@ -65,7 +65,10 @@ def _cd_loop(H, g, y_norm2, w0, prior: Prior, tol, max_epochs, *, positive: bool
         w, Hw = carry
         z = w[j] + (g[j] - Hw[j]) * inv_diag[j]
         new = jnp.where(usable[j], prior.prox(z, inv_diag[j], positive=positive), 0.0)
-        return w.at[j].set(new), Hw + (new - w[j]) * H[j]
+        delta = new - w[j]
+        # Most lasso coordinates stay at 0: skip their O(p) update of H w.
+        Hw = jax.lax.cond(delta != 0, lambda: Hw + delta * H[j], lambda: Hw)
+        return w.at[j].set(new), Hw
 
     def epoch(state):
         w, Hw, n_epochs, _ = state
