@@ -33,7 +33,7 @@ from bayesreg.plotting import plot_map_vs_posterior
 __all__ = ["main"]
 
 HDI_PROB = 0.94
-REFERENCE_TOL = 1e-10
+REFERENCE_TOL = 1e-12
 FIGURE_STEM = "map_vs_posterior"
 
 # Both alphas are in scikit-learn's parametrisation.  Ridge: ||y - Xw - b||^2 + 0.1 ||w||^2
