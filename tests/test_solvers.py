@@ -10,7 +10,7 @@ from bayesreg import ElasticNetPrior, Flat, Gaussian, Laplace, solve_map
 from bayesreg.model import RegressionData
 from bayesreg.solvers import coordinate_descent as cd
 from bayesreg.solvers.certificate import Certificate, certify
-from bayesreg.solvers.closed_form import ridge_svd
+from bayesreg.solvers.closed_form import ridge_solve, ridge_svd
 
 
 def _problem(n, p, seed=0, rho=0.5):
@@ -29,16 +29,15 @@ def _objective(X_t, y_t, w, l1, l2):
 
 @pytest.mark.parametrize(("n", "p"), [(50, 5), (20, 60), (40, 40)])
 def test_ridge_closed_form_solves_the_normal_equations(n, p):
-    # (X~'X~ + 2 l2 I) w = X~'y~, solved independently in primal (p x p) and kernel
-    # (n x n) form: w = X~'(X~X~' + 2 l2 I)^{-1} y~.
+    # (X~'X~ + 2 l2 I) w = X~'y~: the Cholesky solve (primal if p <= n, kernel if p > n)
+    # equals the SVD formula V diag(s / (s^2 + 2 l2)) U'y~ and numpy's generic solve.
     X, y = _problem(n, p)
     X_t, y_t = RegressionData.from_arrays(X, y).centered()
     l2 = 0.7
-    w = ridge_svd(X_t, y_t, l2)
-    primal = np.linalg.solve(X_t.T @ X_t + 2 * l2 * np.eye(p), X_t.T @ y_t)
-    kernel = X_t.T @ np.linalg.solve(X_t @ X_t.T + 2 * l2 * np.eye(n), y_t)
-    np.testing.assert_allclose(w, primal, rtol=1e-9, atol=1e-11)
-    np.testing.assert_allclose(w, kernel, rtol=1e-9, atol=1e-11)
+    w = ridge_solve(X_t, y_t, l2)
+    generic = np.linalg.solve(X_t.T @ X_t + 2 * l2 * np.eye(p), X_t.T @ y_t)
+    np.testing.assert_allclose(w, ridge_svd(X_t, y_t, l2), rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(w, generic, rtol=1e-9, atol=1e-11)
 
 
 def test_flat_prior_on_rank_deficient_design_gives_the_minimum_norm_solution():

@@ -19,7 +19,7 @@ import numpy as np
 from bayesreg.model import RegressionData
 from bayesreg.priors import Prior
 from bayesreg.solvers.certificate import Certificate, certify
-from bayesreg.solvers.closed_form import ridge_svd
+from bayesreg.solvers.closed_form import ridge_solve
 from bayesreg.solvers.coordinate_descent import cyclic_coordinate_descent, polish
 
 __all__ = ["Certificate", "MAPResult", "solve_map"]
@@ -82,7 +82,7 @@ def solve_map(
     X_t, y_t = data.centered()
     l1, l2 = float(prior.l1), float(prior.l2)
     if l1 == 0 and not positive:
-        coef = ridge_svd(X_t, y_t, l2)
+        coef = ridge_solve(X_t, y_t, l2)
         cert = certify(X_t, y_t, coef, l1, l2, positive=False, tol=tol)
         return MAPResult(coef, data.intercept(coef), cert, 0, "closed-form")
 
