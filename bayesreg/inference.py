@@ -1,7 +1,7 @@
 """Posterior sampling by NUTS, returned as an arviz DataTree labelled by feature.
 
 The sampler is numpyro's NUTS on the model of :func:`bayesreg.model.make_linear_model`.
-Chains start near the MAP (jittered by roughly one marginal standard error), run in
+Chains start near the MAP (jittered by about half a marginal standard error), run in
 parallel across devices when there are as many devices as chains and are vectorised
 otherwise.  numpyro compiles the sampler on every run (its ``fori_collect`` jits a new
 closure each time), so a call costs compilation plus sampling; reusing a compiled kernel
@@ -39,7 +39,7 @@ class SamplingWarning(UserWarning):
 
 
 def _initial_values(data: RegressionData, coef_map, rng, num_chains, *, sample_sigma):
-    """Chain starts: the MAP jittered by about one marginal standard error (unconstrained)."""
+    """Chain starts: the MAP jittered by about half a marginal standard error (unconstrained)."""
     X_t, y_t = data.centered()
     residual = y_t - X_t @ coef_map
     sigma = max(
@@ -143,7 +143,7 @@ def sample_linear_posterior(
     )
     _tidy_posterior(tree, noise_scale)
     tree["posterior"].attrs.update(chain_method=chain_method, num_warmup=num_warmup)
-    _add_log_likelihood(tree, X_c + data.x_offset, y, weight)
+    _add_log_likelihood(tree, data.X[keep], y, weight)
     _warn_on_diagnostics(tree)
     return tree
 

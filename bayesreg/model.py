@@ -18,6 +18,7 @@ leaves the posterior unchanged and decorrelates the intercept from the weights.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import jax.numpy as jnp
@@ -78,14 +79,14 @@ class RegressionData:
     def n_features(self) -> int:
         return self.X.shape[1]
 
-    @property
+    @functools.cached_property
     def x_offset(self) -> np.ndarray:
         """Weighted column means ``xbar`` (zeros without an intercept)."""
         if not self.fit_intercept:
             return np.zeros(self.n_features)
         return self.sample_weight @ self.X / self.sample_weight.sum()
 
-    @property
+    @functools.cached_property
     def y_offset(self) -> float:
         """Weighted mean ``ybar`` (0 without an intercept)."""
         if not self.fit_intercept:

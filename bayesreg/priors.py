@@ -135,11 +135,6 @@ class Prior:
         out = shrunk / (1.0 + 2.0 * step * self.l2)
         return jnp.maximum(out, 0.0) if positive else out
 
-    @property
-    def is_smooth(self) -> bool:
-        """Whether the penalty is differentiable (no L1 part)."""
-        return float(self.l1) == 0.0
-
 
 @_pytree
 @dataclasses.dataclass(frozen=True)
