@@ -167,9 +167,7 @@ def make_linear_model(
             sigma = numpyro.sample("sigma", noise_prior)
         else:
             sigma = noise_scale
-        coef_prior = prior.scaled_by_noise(sigma) if noise_scaled else prior
-        with numpyro.plate("feature", p):
-            coef = numpyro.sample("coef", coef_prior.distribution())
+        coef = prior.sample_coef(p, sigma if noise_scaled else None)
         mean = X_c @ coef
         if fit_intercept:
             b_c = numpyro.sample(

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from bayesreg.model import RegressionData
-from bayesreg.priors import Prior
+from bayesreg.priors import ElasticNetFamily as Prior
 from bayesreg.solvers.certificate import Certificate, certify
 from bayesreg.solvers.closed_form import ridge_solve
 from bayesreg.solvers.coordinate_descent import cyclic_coordinate_descent, polish

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from bayesreg.priors import Prior
+from bayesreg.priors import ElasticNetFamily as Prior
 from bayesreg.solvers.certificate import duality_gap
 
 __all__ = ["cyclic_coordinate_descent", "padded_size", "polish"]

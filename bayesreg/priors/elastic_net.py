@@ -1,19 +1,9 @@
-"""Priors on regression weights, each the negative exponential of a penalty.
+"""The elastic-net family of priors: flat, Gaussian (ridge), Laplace (lasso), elastic net.
 
-A prior ``p(w_j)`` on every weight turns into the penalty ``P(w) = -sum_j log p(w_j)``
-(up to a constant), and the MAP estimate under a Gaussian likelihood with noise scale
-``sigma`` minimises ``(1 / 2 sigma^2) ||y - Xw - b||^2 + P(w)``.  Every prior here
-knows
-
-* its density, as a numpyro distribution (:meth:`Prior.distribution`);
-* its penalty and proximal operator (:meth:`Prior.penalty`, :meth:`Prior.prox`);
-* how it changes with the noise scale in the noise-scaled form
-  (:meth:`Prior.scaled_by_noise`);
-* its mapping to and from scikit-learn's ``alpha`` (and ``l1_ratio``).
-
-All priors in this module belong to the elastic-net family
-``P(u) = l1 |u| + l2 u^2`` (Laplace: ``l2 = 0``; Gaussian: ``l1 = 0``; flat: both 0),
-which is what the exact solvers in :mod:`bayesreg.solvers` rely on.
+All priors in this module have the penalty ``P(u) = l1 |u| + l2 u^2`` (Laplace:
+``l2 = 0``; Gaussian: ``l1 = 0``; flat: both 0), which is what the exact coordinate
+descent of :mod:`bayesreg.solvers` relies on.  Each knows its mapping to and from
+scikit-learn's ``alpha`` (and ``l1_ratio``).
 
 Two ways to tie a prior to scikit-learn's ``alpha`` (see ``docs/design.md``):
 
@@ -39,51 +29,26 @@ from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import numpyro.distributions as dist
 from jax.scipy.special import log_ndtr
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes
 
+from bayesreg.priors.base import Prior
+from bayesreg.priors.base import check_positive as _check_positive
+from bayesreg.priors.base import pytree as _pytree
+
 __all__ = [
     "ElasticNetDistribution",
+    "ElasticNetFamily",
     "ElasticNetPrior",
     "Flat",
     "Gaussian",
     "Laplace",
-    "Prior",
 ]
 
 
-def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:
-    """Validate a concrete parameter; JAX tracers and pytree placeholders pass through.
-
-    Concrete scalars (Python, numpy or JAX, 0-d arrays included) must be finite and
-    positive (or >= 0); bools, strings, None, complex numbers and arrays with more than
-    one element are refused.
-    """
-    if isinstance(value, jax.core.Tracer):
-        return
-    if value is None or isinstance(value, (bool, np.bool_, str, bytes, complex, list, tuple)):
-        raise TypeError(f"{name} must be a real number, got {value!r}.")
-    if isinstance(value, (Real, np.ndarray, np.generic, jax.Array)):
-        array = np.asarray(value)
-        if array.ndim != 0 or array.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be a real number, got {value!r}.")
-        number = float(array)
-        if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-            bound = ">= 0" if allow_zero else "> 0"
-            raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
-    # Anything else is a placeholder JAX puts in a pytree while transforming it.
-
-
-def _pytree(cls):
-    """Register a frozen dataclass as a JAX pytree whose fields are all leaves."""
-    fields = [f.name for f in dataclasses.fields(cls)]
-    return jax.tree_util.register_dataclass(cls, data_fields=fields, meta_fields=[])
-
-
-class Prior:
+class ElasticNetFamily(Prior):
     """A prior on each regression weight, ``p(u) propto exp(-l1 |u| - l2 u^2)``.
 
     Subclasses define :attr:`l1`, :attr:`l2` (the rates of the penalty),
@@ -103,8 +68,7 @@ class Prior:
     * subdifferential: ``l1 sign(u) + 2 l2 u`` for ``u != 0`` and ``[-l1, l1]`` at 0.
     """
 
-    #: Name used in reprs, tables and plots.
-    name: ClassVar[str] = "prior"
+    map_solver: ClassVar[str] = "elastic-net"
 
     @property
     def l1(self):  # pragma: no cover - abstract
@@ -113,14 +77,6 @@ class Prior:
     @property
     def l2(self):  # pragma: no cover - abstract
         raise NotImplementedError
-
-    def distribution(self) -> dist.Distribution:
-        """The prior of one weight as a numpyro distribution."""
-        raise NotImplementedError  # pragma: no cover - abstract
-
-    def scaled_by_noise(self, sigma) -> Prior:
-        """The prior ``p(w | sigma) propto exp(-P(w) / sigma^2)`` of the noise-scaled form."""
-        raise NotImplementedError  # pragma: no cover - abstract
 
     # -- the penalty view ------------------------------------------------------------
     def penalty(self, w) -> jax.Array:
@@ -138,7 +94,7 @@ class Prior:
 
 @_pytree
 @dataclasses.dataclass(frozen=True)
-class Flat(Prior):
+class Flat(ElasticNetFamily):
     """The improper flat prior ``p(w) propto 1``: no penalty (ordinary least squares).
 
     Examples
@@ -166,7 +122,7 @@ class Flat(Prior):
 
 @_pytree
 @dataclasses.dataclass(frozen=True)
-class Gaussian(Prior):
+class Gaussian(ElasticNetFamily):
     """Gaussian prior ``w_j ~ N(0, scale^2)``: the ridge penalty.
 
     Parameters
@@ -223,7 +179,7 @@ class Gaussian(Prior):
 
 @_pytree
 @dataclasses.dataclass(frozen=True)
-class Laplace(Prior):
+class Laplace(ElasticNetFamily):
     """Laplace prior ``w_j ~ Laplace(0, scale)``, density ``exp(-|w| / s) / (2 s)``: the lasso.
 
     Parameters
@@ -286,7 +242,7 @@ class Laplace(Prior):
 
 @_pytree
 @dataclasses.dataclass(frozen=True)
-class ElasticNetPrior(Prior):
+class ElasticNetPrior(ElasticNetFamily):
     """Elastic-net prior, density ``exp(-l1 |w| - l2 w^2) / Z(l1, l2)``.
 
     Parameters
