@@ -40,7 +40,13 @@ class MAPResult(NamedTuple):
         Coordinate-descent epochs (0 for the closed form).
     solver : str
         ``"closed-form"`` or ``"coordinate-descent"``, with ``"+polish"`` when the
-        active-set polish produced the answer.
+        active-set polish produced the answer (other solvers name themselves).
+    convex : bool
+        Whether the problem is convex, so that the answer is the global MAP.  When it
+        is not, the answer is the best of several local optima.
+    start_objectives : tuple of float
+        For a non-convex problem, the objective reached from each start (the answer
+        is the smallest); empty for a convex one.
     """
 
     coef: np.ndarray
@@ -48,6 +54,8 @@ class MAPResult(NamedTuple):
     certificate: Certificate
     n_iter: int
     solver: str
+    convex: bool = True
+    start_objectives: tuple = ()
 
 
 def solve_map(
