@@ -14,35 +14,25 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import numpyro.distributions as dist
 import xarray as xr
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
 
-from bayesreg._validation import (
-    check_same_length,
-    check_single_target,
-    explain_conversion_error,
-    reject_non_numeric_columns,
+from bayesreg._base import (
+    BayesianLinearRegressor,
+    check_distribution,
+    check_enough_observations,
+    check_sampling_arguments,
 )
 from bayesreg.inference import sample_linear_posterior
-from bayesreg.model import RegressionData
 from bayesreg.priors import ElasticNetPrior, Gaussian, Laplace, Prior
 from bayesreg.solvers import solve_map
 
 __all__ = ["ElasticNet", "Lasso", "Ridge"]
 
 
-class _PenalizedRegression(RegressorMixin, BaseEstimator):
+class _PenalizedRegression(BayesianLinearRegressor):
     """Shared machinery: validation, the exact MAP, prediction and posterior sampling."""
 
     _parameter_constraints: dict = {  # noqa: RUF012 - scikit-learn's class attribute
@@ -59,10 +49,6 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
         """The prior at unit noise whose MAP is this estimator's solution."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def _weights(self, sample_weight: np.ndarray) -> np.ndarray:
-        """The observation weights as scikit-learn uses them in the objective."""
-        return sample_weight
-
     def _max_epochs(self) -> int:
         return int(self.max_iter)
 
@@ -70,54 +56,12 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
         """``J = scale * (1/2 ||r||^2_S + P(w))``: scikit-learn's objective from ours."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    # -- validation --------------------------------------------------------------------
     def _check_params(self) -> None:
         self._validate_params()
         for name in ("alpha", "l1_ratio", "tol"):
             value = getattr(self, name, 0.0)
             if isinstance(value, Real) and math.isnan(value):
                 raise ValueError(f"{name} must be a number, got NaN.")
-
-    def _validated_data(self, X, y, sample_weight, *, reset: bool) -> RegressionData:
-        """Check and convert the inputs in numpy, before anything is traced or solved."""
-        reject_non_numeric_columns(X)
-        check_single_target(y)
-        check_same_length(X, y)
-        try:
-            X_valid, y_valid = validate_data(
-                self, X, y, reset=reset, dtype=np.float64, y_numeric=True, accept_sparse=False
-            )
-        except (ValueError, TypeError) as err:
-            explain_conversion_error(X, y, err)
-            raise
-        X, y = X_valid, y_valid
-        if sample_weight is not None:
-            try:
-                n_weights = _num_samples(sample_weight)
-            except TypeError:  # a scalar: one weight for all
-                n_weights = X.shape[0]
-            if n_weights != X.shape[0]:
-                raise ValueError(
-                    f"sample_weight has {n_weights} entries but X has {X.shape[0]} "
-                    "samples: give one weight per sample."
-                )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: give at least one sample a positive weight."
-            )
-        return RegressionData.from_arrays(X, y, self._weights(sample_weight), self.fit_intercept)
-
-    @property
-    def feature_names_(self) -> list[str]:
-        """Feature labels: the DataFrame's column names, else ``x0, x1, ...``."""
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(name) for name in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
@@ -165,23 +109,13 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        self._forget_posterior()
         self.map_ = result
         self.coef_ = result.coef
         self.intercept_ = result.intercept
         self.n_iter_ = result.n_iter
         self.dual_gap_ = self._objective_scale(data.n_samples) * result.certificate.duality_gap
         return self
-
-    def predict(self, X: ArrayLike) -> np.ndarray:
-        """The MAP prediction ``X coef_ + intercept_``."""
-        check_is_fitted(self)
-        reject_non_numeric_columns(X)
-        try:
-            X_valid = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        except (ValueError, TypeError) as err:
-            explain_conversion_error(X, None, err)
-            raise
-        return X_valid @ self.coef_ + self.intercept_
 
     def sample_posterior(
         self,
@@ -239,31 +173,16 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
         bayesreg.inference.SamplingWarning
             On divergences or R-hat > 1.01.
         """
-        for name, value, low in (
-            ("num_samples", num_samples, 1),
-            ("num_warmup", num_warmup, 0),
-            ("num_chains", num_chains, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-        if noise_prior is not None and not isinstance(noise_prior, dist.Distribution):
-            raise TypeError(
-                f"noise_prior must be a numpyro distribution or None, got {noise_prior!r}."
-            )
-        check_random_state(random_state)  # a bad seed fails here, not after the fit
+        check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
+        check_distribution("noise_prior", noise_prior)
         self._check_params()
         data = self._validated_data(X, y, sample_weight, reset=True)
-        if data.n_residual_dof < 1:
-            n_positive = data.n_residual_dof + data.fit_intercept
-            raise ValueError(
-                "sampling the posterior needs at least 2 observations with positive "
-                f"weight when fit_intercept=True (1 otherwise); got {n_positive}."
-            )
+        check_enough_observations(data)
         self.fit(X, y, sample_weight=sample_weight)
         self.posterior_ = sample_linear_posterior(
             data,
             self._unit_noise_prior(data.n_samples),
-            coef_map=self.coef_,
+            coef_init=self.coef_,
             feature_names=self.feature_names_,
             noise_prior=noise_prior,
             num_samples=num_samples,
@@ -273,13 +192,6 @@ class _PenalizedRegression(RegressorMixin, BaseEstimator):
             progress_bar=progress_bar,
         )
         return self.posterior_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = False
-        return tags
 
 
 class Ridge(_PenalizedRegression):

@@ -19,10 +19,11 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.infer.initialization  # noqa: F401 - arviz's from_numpyro needs it imported
 import xarray as xr
-from numpyro.infer import MCMC, NUTS
+from numpyro import handlers
+from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 from sklearn.utils import check_random_state
 
-from bayesreg.likelihoods import gaussian_log_likelihood
+from bayesreg.likelihoods import Likelihood, Normal
 from bayesreg.model import RegressionData, make_linear_model
 from bayesreg.priors import Prior
 
@@ -38,68 +39,99 @@ class SamplingWarning(UserWarning):
     """NUTS diagnostics suggest the draws may not represent the posterior."""
 
 
-def _initial_values(data: RegressionData, coef_map, rng, num_chains, *, sample_sigma):
-    """Chain starts: the MAP jittered by about half a marginal standard error (unconstrained)."""
+def _initial_values(
+    data: RegressionData, coef_init, rng, num_chains, *, sample_sigma, latent_sites
+):
+    """Chain starts: ``coef_init`` jittered by about half a marginal standard error.
+
+    Values are on the unconstrained scale (``log sigma``).  Sites are started only if
+    they are latent sample sites of the model; a hierarchical prior's other latent
+    variables (e.g. the horseshoe's scales) are left to numpyro's default.
+    """
     X_t, y_t = data.centered()
-    residual = y_t - X_t @ coef_map
+    residual = y_t - X_t @ coef_init
     sigma = max(
         np.sqrt(residual @ residual / max(data.n_residual_dof, 1)), 1e-8 * (1 + np.std(data.y))
     )
     col_norm = np.sqrt(np.sum(X_t * X_t, axis=0))
     se = sigma / np.where(col_norm > 0, col_norm, 1.0)
-    init = {"coef": coef_map + 0.5 * se * rng.standard_normal((num_chains, coef_map.size))}
+    init = {"coef": coef_init + 0.5 * se * rng.standard_normal((num_chains, coef_init.size))}
     if data.fit_intercept:
         se_b = sigma / np.sqrt(data.sample_weight.sum())
         init["intercept_centered"] = data.y_offset + 0.5 * se_b * rng.standard_normal(num_chains)
     if sample_sigma:
         init["sigma"] = np.log(sigma) + 0.2 * rng.standard_normal(num_chains)  # log: unconstrained
+    init = {name: value for name, value in init.items() if name in latent_sites}
     # numpyro takes one unbatched start when there is a single chain.
     return {k: jnp.asarray(v[0] if num_chains == 1 else v) for k, v in init.items()}
+
+
+def _latent_sites(model, args) -> dict[str, tuple[int, ...]]:
+    """Names and shapes of the model's latent sample sites (one cheap forward run)."""
+    # init_to_uniform also gives values to improper sites, which cannot be sampled.
+    model = handlers.substitute(handlers.seed(model, 0), substitute_fn=init_to_uniform)
+    trace = handlers.trace(model).get_trace(*args)
+    return {
+        name: tuple(site["value"].shape)
+        for name, site in trace.items()
+        if site["type"] == "sample" and not site["is_observed"]
+    }
 
 
 def sample_linear_posterior(
     data: RegressionData,
     prior: Prior,
     *,
-    coef_map: np.ndarray,
+    coef_init: np.ndarray,
     feature_names: Sequence[str],
+    noise_scaled: bool = True,
     noise_prior=None,
     noise_scale: float | None = None,
+    intercept_prior=None,
+    likelihood: Likelihood | None = None,
     num_samples: int = 1000,
     num_warmup: int = 1000,
     num_chains: int = 4,
+    target_accept_prob: float = 0.8,
     random_state=None,
     progress_bar: bool = False,
 ) -> xr.DataTree:
-    """Sample the noise-scaled posterior of a Gaussian linear model by NUTS.
+    """Sample the posterior of a linear model by NUTS.
 
-    The model is ``y_i ~ N(b + x_i' w, sigma^2 / s_i)``, ``w_j | sigma ~
-    prior.scaled_by_noise(sigma)``, ``b`` flat and ``sigma ~ noise_prior`` (Jeffreys
-    ``1 / sigma`` by default), or ``sigma = noise_scale`` when given.  Its mode in ``w``
-    is the MAP of :func:`bayesreg.solvers.solve_map` with the same data and prior.
+    The model is ``y_i ~ likelihood(b + x_i' w, sigma, s_i)``, ``w`` from ``prior``
+    (``prior.scaled_by_noise(sigma)`` in the noise-scaled form), ``b`` flat or from
+    ``intercept_prior`` and ``sigma ~ noise_prior`` (Jeffreys ``1 / sigma`` by
+    default), or ``sigma = noise_scale`` when given; see
+    :func:`bayesreg.model.make_linear_model`.  In the noise-scaled Gaussian model its
+    mode in ``w`` is the MAP of :func:`bayesreg.solvers.solve_map` with the same data
+    and prior.
 
     Parameters
     ----------
     data : RegressionData
         Observations with zero weight carry no information and are left out.
     prior : Prior
-        The prior at unit noise.
-    coef_map : ndarray of shape (n_features,)
-        The MAP, used to start the chains.
+        The prior of the weights (at unit noise in the noise-scaled form).
+    coef_init : ndarray of shape (n_features,)
+        Where the chains start (jittered): the MAP, or a ridge fit when there is none.
     feature_names : sequence of str
         Labels of the ``feature`` dimension.
-    noise_prior : numpyro distribution or None
-    noise_scale : float or None
+    noise_scaled : bool, default True
+    noise_prior, noise_scale, intercept_prior, likelihood
+        See :func:`bayesreg.model.make_linear_model`.
     num_samples, num_warmup, num_chains : int
+    target_accept_prob : float, default 0.8
+        NUTS's step-size adaptation target; raise it (0.95-0.99) for funnel-shaped
+        posteriors such as the horseshoe's.
     random_state : None, int or numpy RandomState
     progress_bar : bool
 
     Returns
     -------
     xarray.DataTree
-        Groups ``posterior`` (``intercept``, ``coef`` over ``feature``, ``sigma``),
-        ``sample_stats``, ``log_likelihood`` and ``observed_data`` (``y`` over
-        ``obs_id``).
+        Groups ``posterior`` (``intercept``, ``coef`` over ``feature``, ``sigma``, and
+        a hierarchical prior's latent variables), ``sample_stats``, ``log_likelihood``
+        and ``observed_data`` (``y`` over ``obs_id``).
 
     Warns
     -----
@@ -110,49 +142,84 @@ def sample_linear_posterior(
     keep = data.sample_weight > 0
     X_c = (data.X - data.x_offset)[keep]
     y, weight = data.y[keep], data.sample_weight[keep]
+    likelihood = Normal() if likelihood is None else likelihood
     model_fn = make_linear_model(
-        fit_intercept=data.fit_intercept, noise_prior=noise_prior, noise_scale=noise_scale
+        fit_intercept=data.fit_intercept,
+        noise_scaled=noise_scaled,
+        noise_prior=noise_prior,
+        noise_scale=noise_scale,
+        intercept_prior=intercept_prior,
+        likelihood=likelihood,
+    )
+    args = (jnp.asarray(X_c), jnp.asarray(y), jnp.asarray(weight), jnp.asarray(data.x_offset))
+    args = (*args, prior)
+    latent = _latent_sites(model_fn, args)
+    init = _initial_values(
+        data,
+        np.asarray(coef_init, dtype=float),
+        rng,
+        num_chains,
+        sample_sigma=noise_scale is None,
+        latent_sites=latent,
+    )
+    complete = set(init) == set(latent)
+    # A hierarchical prior's extra latent variables start where numpyro puts them.
+    init_strategy = init_to_uniform if complete else init_to_value(values=_first(init, num_chains))
+    kernel = NUTS(
+        model_fn,
+        dense_mass=data.n_features <= DENSE_MASS_MAX_FEATURES,
+        target_accept_prob=target_accept_prob,
+        init_strategy=init_strategy,
     )
     chain_method = "parallel" if jax.local_device_count() >= num_chains else "vectorized"
     mcmc = MCMC(
-        NUTS(model_fn, dense_mass=data.n_features <= DENSE_MASS_MAX_FEATURES),
+        kernel,
         num_warmup=num_warmup,
         num_samples=num_samples,
         num_chains=num_chains,
         chain_method=chain_method,
         progress_bar=progress_bar,
     )
-    init = _initial_values(
-        data, np.asarray(coef_map), rng, num_chains, sample_sigma=noise_scale is None
-    )
     mcmc.run(
         jax.random.key(int(rng.randint(2**31 - 1))),
-        jnp.asarray(X_c),
-        jnp.asarray(y),
-        jnp.asarray(weight),
-        jnp.asarray(data.x_offset),
-        prior,
-        init_params=init,
+        *args,
+        init_params=init if complete else None,
         extra_fields=_EXTRA_FIELDS,
     )
+    n_features = data.n_features
+    feature_sites = [
+        name
+        for name, value in mcmc.get_samples().items()
+        if value.ndim == 2 and value.shape[1] == n_features and name != "y"
+    ]
     tree = az.from_numpyro(
         mcmc,
         coords={"feature": list(feature_names), "obs_id": np.flatnonzero(keep)},
-        dims={"coef": ["feature"], "y": ["obs_id"]},
+        dims={**{name: ["feature"] for name in feature_sites}, "y": ["obs_id"]},
         pred_dims={},
     )
     _tidy_posterior(tree, noise_scale)
-    tree["posterior"].attrs.update(chain_method=chain_method, num_warmup=num_warmup)
-    _add_log_likelihood(tree, data.X[keep], y, weight)
+    tree["posterior"].attrs.update(
+        chain_method=chain_method, num_warmup=num_warmup, likelihood=likelihood.name
+    )
+    _add_log_likelihood(tree, data.X[keep], y, weight, likelihood)
     _warn_on_diagnostics(tree)
     return tree
 
 
-def _add_log_likelihood(tree: xr.DataTree, X, y, weight) -> None:
-    """Pointwise log likelihood in closed form (arviz would re-trace the model per draw)."""
+def _first(init: dict, num_chains: int) -> dict:
+    """The first chain's start of each site, on the constrained scale."""
+    values = {k: v[0] if num_chains > 1 else v for k, v in init.items()}
+    if "sigma" in values:
+        values["sigma"] = jnp.exp(values["sigma"])
+    return values
+
+
+def _add_log_likelihood(tree: xr.DataTree, X, y, weight, likelihood: Likelihood) -> None:
+    """Pointwise log likelihood, vectorised (arviz would re-trace the model per draw)."""
     post = tree["posterior"]
     mean = post["intercept"].values[..., None] + post["coef"].values @ X.T
-    values = gaussian_log_likelihood(y, mean, post["sigma"].values, weight)
+    values = likelihood.log_likelihood(y, mean, post["sigma"].values, weight)
     obs_id = tree["observed_data"]["obs_id"]
     group = xr.Dataset(
         {"y": (("chain", "draw", "obs_id"), values)},
@@ -170,7 +237,9 @@ def _tidy_posterior(tree: xr.DataTree, noise_scale) -> None:
         posterior["intercept"] = xr.zeros_like(posterior["coef"].isel(feature=0, drop=True))
     if noise_scale is not None:
         posterior["sigma"] = xr.full_like(posterior["intercept"], float(noise_scale))
-    tree["posterior"] = xr.DataTree(posterior[["intercept", "coef", "sigma"]])
+    first = ["intercept", "coef", "sigma"]
+    rest = sorted(name for name in posterior.data_vars if name not in first)
+    tree["posterior"] = xr.DataTree(posterior[first + rest])
 
 
 def _warn_on_diagnostics(tree: xr.DataTree) -> None:

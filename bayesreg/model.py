@@ -1,7 +1,8 @@
-"""The Gaussian linear model: data preparation and the numpyro model.
+"""The linear model: data preparation and the numpyro model.
 
-A model is a likelihood, a prior on the weights, a flat (never penalised) intercept and
-a noise scale.  With observation weights ``s_i`` the likelihood is
+A model is a likelihood, a prior on the weights, an intercept (flat, never penalised,
+unless a prior is given for it) and a noise scale.  With observation weights ``s_i`` the
+Gaussian likelihood is
 
 ``y_i ~ N(b + x_i' w, sigma^2 / s_i)``,
 
@@ -27,6 +28,7 @@ import numpyro
 import numpyro.distributions as dist
 from numpyro.distributions import constraints
 
+from bayesreg.likelihoods import Likelihood, Normal
 from bayesreg.priors import Prior
 
 __all__ = ["JeffreysNoise", "RegressionData", "make_linear_model"]
@@ -132,8 +134,10 @@ def make_linear_model(
     noise_scaled: bool = True,
     noise_prior: dist.Distribution | None = None,
     noise_scale: float | None = None,
+    intercept_prior: dist.Distribution | None = None,
+    likelihood: Likelihood | None = None,
 ) -> Callable:
-    """Build the numpyro model ``model(X_c, y, weight, prior)`` of a Gaussian linear regression.
+    """Build the numpyro model ``model(X_c, y, weight, x_offset, prior)`` of a linear regression.
 
     Parameters
     ----------
@@ -148,6 +152,13 @@ def make_linear_model(
         ``noise_scale`` is given.
     noise_scale : float or None
         Known noise scale; None samples ``sigma``.
+    intercept_prior : numpyro distribution or None
+        Prior of the intercept ``b``; None is flat.  It is added as a factor
+        ``log p(b_c - xbar' w)`` on the centred intercept (the change of variables has
+        unit Jacobian).
+    likelihood : Likelihood or None
+        Distribution of ``y`` around the linear predictor; None is
+        :class:`~bayesreg.likelihoods.Normal`.
 
     Returns
     -------
@@ -160,6 +171,8 @@ def make_linear_model(
     """
     if noise_prior is None:
         noise_prior = JeffreysNoise()
+    if likelihood is None:
+        likelihood = Normal()
 
     def model(X_c, y, weight, x_offset, prior: Prior):
         n, p = X_c.shape
@@ -173,9 +186,11 @@ def make_linear_model(
             b_c = numpyro.sample(
                 "intercept_centered", dist.ImproperUniform(constraints.real, (), ())
             )
-            numpyro.deterministic("intercept", b_c - x_offset @ coef)
+            intercept = numpyro.deterministic("intercept", b_c - x_offset @ coef)
+            if intercept_prior is not None:
+                numpyro.factor("intercept_prior", intercept_prior.log_prob(intercept))
             mean = mean + b_c
         with numpyro.plate("obs_id", n):
-            numpyro.sample("y", dist.Normal(mean, sigma / jnp.sqrt(weight)), obs=y)
+            numpyro.sample("y", likelihood.distribution(mean, sigma, weight), obs=y)
 
     return model
