@@ -17,23 +17,68 @@ if os.environ.get("BAYESREG_X64", "1") != "0":
     jax.config.update("jax_enable_x64", True)
 bind_numpyro_submodules()
 
-from bayesreg.estimators import ElasticNet, Lasso, Ridge  # noqa: E402
-from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior  # noqa: E402
-from bayesreg.solvers import Certificate, MAPResult, solve_map  # noqa: E402
+# ruff: noqa: E402 - the precision switch above must come before anything imports JAX code
+from bayesreg.empirical_bayes import BayesianRidge
+from bayesreg.estimators import ElasticNet, Lasso, Ridge
+from bayesreg.glm import LogisticRegression, PoissonRegressor
+from bayesreg.linear_regression import LinearRegression
+from bayesreg.model_selection import ElasticNetCV, LassoCV, RidgeCV
+from bayesreg.path import RegularizationPath, enet_path, lasso_path, regularization_path
+from bayesreg.priors import (
+    BayesianLasso,
+    Bridge,
+    Cauchy,
+    ElasticNetPrior,
+    Flat,
+    Gaussian,
+    HierarchicalElasticNet,
+    HierarchicalLasso,
+    HierarchicalRidge,
+    Horseshoe,
+    Laplace,
+    NoFiniteModeError,
+    PenaltyFactor,
+    Prior,
+    RegularizedHorseshoe,
+    StudentT,
+)
+from bayesreg.solvers import Certificate, MAPResult, solve_map
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
+    "BayesianLasso",
+    "BayesianRidge",
+    "Bridge",
+    "Cauchy",
     "Certificate",
     "ElasticNet",
+    "ElasticNetCV",
     "ElasticNetPrior",
     "Flat",
     "Gaussian",
+    "HierarchicalElasticNet",
+    "HierarchicalLasso",
+    "HierarchicalRidge",
+    "Horseshoe",
     "Laplace",
     "Lasso",
+    "LassoCV",
+    "LinearRegression",
+    "LogisticRegression",
     "MAPResult",
+    "NoFiniteModeError",
+    "PenaltyFactor",
+    "PoissonRegressor",
     "Prior",
+    "RegularizationPath",
+    "RegularizedHorseshoe",
     "Ridge",
+    "RidgeCV",
+    "StudentT",
     "__version__",
+    "enet_path",
+    "lasso_path",
+    "regularization_path",
     "solve_map",
 ]

@@ -29,7 +29,25 @@ from bayesreg.inference import sample_linear_posterior
 from bayesreg.priors import ElasticNetPrior, Gaussian, Laplace, Prior
 from bayesreg.solvers import solve_map
 
-__all__ = ["ElasticNet", "Lasso", "Ridge"]
+__all__ = ["ElasticNet", "Lasso", "Ridge", "check_penalty_factor"]
+
+
+def check_penalty_factor(factor, n_features: int) -> np.ndarray:
+    """``penalty_factor`` as a float array of one finite, non-negative entry per feature."""
+    try:
+        array = np.asarray(factor, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"penalty_factor must be an array of numbers, one per feature, got {factor!r}."
+        ) from None
+    if array.ndim != 1 or array.size != n_features:
+        raise ValueError(
+            f"penalty_factor has {array.size} entries but X has {n_features} features: "
+            "give one factor per feature."
+        )
+    if not np.all(np.isfinite(array)) or np.any(array < 0):
+        raise ValueError("penalty_factor must be finite and >= 0 (0 leaves a feature unpenalised).")
+    return array
 
 
 class _PenalizedRegression(BayesianLinearRegressor):
@@ -42,6 +60,7 @@ class _PenalizedRegression(BayesianLinearRegressor):
         "tol": [Interval(Real, 0, None, closed="left")],
         "positive": ["boolean"],
         "random_state": ["random_state"],
+        "penalty_factor": ["array-like", None],
     }
 
     # -- what each estimator defines ---------------------------------------------------
@@ -51,6 +70,14 @@ class _PenalizedRegression(BayesianLinearRegressor):
 
     def _max_epochs(self) -> int:
         return int(self.max_iter)
+
+    def _prior(self, data) -> Prior:
+        """The unit-noise prior with the per-feature ``penalty_factor`` applied."""
+        prior = self._unit_noise_prior(data.n_samples)
+        factor = getattr(self, "penalty_factor", None)
+        if factor is None:
+            return prior
+        return prior.with_penalty_factor(check_penalty_factor(factor, data.n_features))
 
     def _objective_scale(self, n_samples: int) -> float:
         """``J = scale * (1/2 ||r||^2_S + P(w))``: scikit-learn's objective from ours."""
@@ -96,7 +123,7 @@ class _PenalizedRegression(BayesianLinearRegressor):
                 w0 = self.coef_
         result = solve_map(
             data,
-            self._unit_noise_prior(data.n_samples),
+            self._prior(data),
             positive=self.positive,
             tol=self.tol,
             max_iter=self._max_epochs(),
@@ -181,7 +208,7 @@ class _PenalizedRegression(BayesianLinearRegressor):
         self.fit(X, y, sample_weight=sample_weight)
         self.posterior_ = sample_linear_posterior(
             data,
-            self._unit_noise_prior(data.n_samples),
+            self._prior(data),
             coef_init=self.coef_,
             feature_names=self.feature_names_,
             noise_prior=noise_prior,
@@ -223,6 +250,12 @@ class Ridge(_PenalizedRegression):
         Constrain the weights to be non-negative (a prior truncated to ``w >= 0``).
     random_state : None
         Accepted for compatibility; unused by the MAP.
+    penalty_factor : array-like of shape (n_features,), default None
+        Per-feature multipliers ``f_j >= 0`` of the penalty (glmnet's
+        ``penalty.factor``): weight ``j`` gets the rates ``f_j l1`` and ``f_j l2``, and
+        ``f_j = 0`` leaves it unpenalised (a flat prior).  Unlike glmnet, the factors
+        are used as given, not rescaled to sum to ``n_features``; to reproduce glmnet
+        pass ``g * n_features / sum(g)``.  None is all ones.
 
     Attributes
     ----------
@@ -272,6 +305,7 @@ class Ridge(_PenalizedRegression):
         solver="auto",
         positive=False,
         random_state=None,
+        penalty_factor=None,
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
@@ -281,6 +315,7 @@ class Ridge(_PenalizedRegression):
         self.solver = solver
         self.positive = positive
         self.random_state = random_state
+        self.penalty_factor = penalty_factor
 
     def _unit_noise_prior(self, n_samples: int) -> Prior:
         return Gaussian.from_alpha(self.alpha)
@@ -323,6 +358,12 @@ class ElasticNet(_PenalizedRegression):
     positive : bool, default False
     random_state, selection
         Accepted for compatibility; the MAP is unique, so they do not change it.
+    penalty_factor : array-like of shape (n_features,), default None
+        Per-feature multipliers ``f_j >= 0`` of the penalty (glmnet's
+        ``penalty.factor``): weight ``j`` gets the rates ``f_j l1`` and ``f_j l2``, and
+        ``f_j = 0`` leaves it unpenalised (a flat prior).  Unlike glmnet, the factors
+        are used as given, not rescaled to sum to ``n_features``; to reproduce glmnet
+        pass ``g * n_features / sum(g)``.  None is all ones.
 
     Attributes
     ----------
@@ -359,6 +400,7 @@ class ElasticNet(_PenalizedRegression):
         positive=False,
         random_state=None,
         selection="cyclic",
+        penalty_factor=None,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -371,6 +413,7 @@ class ElasticNet(_PenalizedRegression):
         self.positive = positive
         self.random_state = random_state
         self.selection = selection
+        self.penalty_factor = penalty_factor
 
     def _unit_noise_prior(self, n_samples: int) -> Prior:
         return ElasticNetPrior.from_alpha(self.alpha, self.l1_ratio, n_samples)
@@ -401,6 +444,9 @@ class Lasso(ElasticNet):
         zeros.
     fit_intercept, precompute, copy_X, max_iter, tol, warm_start, positive,
     random_state, selection
+        As for :class:`ElasticNet`.
+
+    penalty_factor
         As for :class:`ElasticNet`.
 
     Attributes
@@ -447,6 +493,7 @@ class Lasso(ElasticNet):
         positive=False,
         random_state=None,
         selection="cyclic",
+        penalty_factor=None,
     ):
         super().__init__(
             alpha=alpha,
@@ -460,6 +507,7 @@ class Lasso(ElasticNet):
             positive=positive,
             random_state=random_state,
             selection=selection,
+            penalty_factor=penalty_factor,
         )
 
     def _unit_noise_prior(self, n_samples: int) -> Prior:

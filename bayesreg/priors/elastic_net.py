@@ -3,7 +3,9 @@
 All priors in this module have the penalty ``P(u) = l1 |u| + l2 u^2`` (Laplace:
 ``l2 = 0``; Gaussian: ``l1 = 0``; flat: both 0), which is what the exact coordinate
 descent of :mod:`bayesreg.solvers` relies on.  Each knows its mapping to and from
-scikit-learn's ``alpha`` (and ``l1_ratio``).
+scikit-learn's ``alpha`` (and ``l1_ratio``).  :class:`PenaltyFactor` gives every weight
+its own rates ``f_j l1`` and ``f_j l2`` (glmnet's ``penalty.factor``); ``f_j = 0`` leaves
+``w_j`` unpenalised (flat).
 
 Two ways to tie a prior to scikit-learn's ``alpha`` (see ``docs/design.md``):
 
@@ -29,8 +31,10 @@ from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro.distributions as dist
 from jax.scipy.special import log_ndtr
+from numpy.typing import ArrayLike
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes
 
@@ -45,7 +49,22 @@ __all__ = [
     "Flat",
     "Gaussian",
     "Laplace",
+    "PenaltyFactor",
+    "PenaltyFactorDistribution",
+    "elastic_net_prox",
 ]
+
+
+def elastic_net_prox(v, step, l1, l2, *, positive: bool = False):
+    """``argmin_u (1 / 2 step) (u - v)^2 + l1 |u| + l2 u^2``, elementwise.
+
+    ``S(v, step l1) / (1 + 2 step l2)`` with the soft threshold
+    ``S(v, k) = sign(v) max(|v| - k, 0)``, clipped at 0 when ``positive``.  The rates
+    broadcast against ``v`` (one rate per weight is allowed).
+    """
+    shrunk = jnp.sign(v) * jnp.maximum(jnp.abs(v) - step * l1, 0.0)
+    out = shrunk / (1.0 + 2.0 * step * l2)
+    return jnp.maximum(out, 0.0) if positive else out
 
 
 class ElasticNetFamily(Prior):
@@ -66,6 +85,9 @@ class ElasticNetFamily(Prior):
     * convex conjugate: ``P*(v) = (|v| - l1)_+^2 / (4 l2)`` (for ``l2 > 0``), the
       indicator of ``|v| <= l1`` for ``l2 = 0``;
     * subdifferential: ``l1 sign(u) + 2 l2 u`` for ``u != 0`` and ``[-l1, l1]`` at 0.
+
+    The rates are scalars here and arrays of one rate per weight for
+    :class:`PenaltyFactor`; everything above holds weight by weight.
     """
 
     map_solver: ClassVar[str] = "elastic-net"
@@ -78,18 +100,39 @@ class ElasticNetFamily(Prior):
     def l2(self):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def rates(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rates ``(l1_j, l2_j)`` of each of ``n_features`` weights, as float64 arrays.
+
+        Raises
+        ------
+        ValueError
+            If the prior has its own number of weights (:class:`PenaltyFactor`) and it is
+            not ``n_features``.
+        """
+        shape = (int(n_features),)
+        l1 = np.broadcast_to(np.asarray(self.l1, dtype=np.float64), shape)
+        l2 = np.broadcast_to(np.asarray(self.l2, dtype=np.float64), shape)
+        return l1, l2
+
+    def with_penalty_factor(self, factor: ArrayLike) -> PenaltyFactor:
+        """This prior with the rates of weight ``j`` multiplied by ``factor[j]``.
+
+        See :class:`PenaltyFactor`; ``factor[j] = 0`` leaves ``w_j`` unpenalised.
+        """
+        return PenaltyFactor(self, factor)
+
     # -- the penalty view ------------------------------------------------------------
     def penalty(self, w) -> jax.Array:
         """``P(w) = sum_j l1 |w_j| + l2 w_j^2``: the negative log density up to a constant."""
         w = jnp.asarray(w)
-        return self.l1 * jnp.sum(jnp.abs(w)) + self.l2 * jnp.sum(w * w)
+        l1, l2 = self.l1, self.l2
+        if jnp.ndim(l1) == 0 and jnp.ndim(l2) == 0:
+            return l1 * jnp.sum(jnp.abs(w)) + l2 * jnp.sum(w * w)
+        return jnp.sum(l1 * jnp.abs(w)) + jnp.sum(l2 * (w * w))
 
     def prox(self, v, step, *, positive: bool = False) -> jax.Array:
         """``argmin_u (1 / 2 step) (u - v)^2 + P(u)``, elementwise (``u >= 0`` if positive)."""
-        v = jnp.asarray(v)
-        shrunk = jnp.sign(v) * jnp.maximum(jnp.abs(v) - step * self.l1, 0.0)
-        out = shrunk / (1.0 + 2.0 * step * self.l2)
-        return jnp.maximum(out, 0.0) if positive else out
+        return elastic_net_prox(jnp.asarray(v), step, self.l1, self.l2, positive=positive)
 
 
 @_pytree
@@ -350,7 +393,10 @@ class ElasticNetDistribution(dist.Distribution):
         log_z = (
             jnp.log(2.0) + 0.5 * jnp.log(jnp.pi / safe_l2) + a * a + log_ndtr(-a * jnp.sqrt(2.0))
         )
-        return jnp.where(l2 > 0, log_z, jnp.log(2.0 / l1))
+        # The Laplace branch at l1 = 0 (taken only where l2 > 0) would be log(2 / 0):
+        # inf there, and 0 * inf = NaN in the gradient that jnp.where routes through it.
+        safe_l1 = jnp.where(l2 > 0, 1.0, l1)
+        return jnp.where(l2 > 0, log_z, jnp.log(2.0 / safe_l1))
 
     def log_prob(self, value):
         return -self.l1 * jnp.abs(value) - self.l2 * value**2 - self.log_normalizer()
@@ -379,3 +425,172 @@ class ElasticNetDistribution(dist.Distribution):
     @property
     def mean(self):
         return jnp.zeros(self.batch_shape)
+
+
+@_pytree
+@dataclasses.dataclass(frozen=True, eq=False)
+class PenaltyFactor(ElasticNetFamily):
+    """An elastic-net-family prior with a penalty factor per weight (glmnet's ``penalty.factor``).
+
+    Weight ``j`` has the rates ``l1_j = f_j l1`` and ``l2_j = f_j l2``, where ``l1, l2``
+    are the rates of ``base``:
+
+    ``p(w_j) propto exp(-f_j (l1 |w_j| + l2 w_j^2))``,  ``P(w) = sum_j f_j (l1 |w_j| + l2 w_j^2)``.
+
+    Parameters
+    ----------
+    base : ElasticNetFamily
+        The prior whose rates are scaled (:class:`Flat`, :class:`Gaussian`,
+        :class:`Laplace` or :class:`ElasticNetPrior`).
+    factor : array-like of shape (n_features,)
+        Finite factors ``f_j >= 0``.  ``f_j = 0`` leaves ``w_j`` unpenalised (the
+        improper flat prior); all zeros give ordinary least squares.
+
+    Notes
+    -----
+    The factors are used as given.  glmnet rescales them to sum to the number of
+    features ``p`` before fitting; to reproduce a glmnet fit with ``penalty.factor = g``
+    use ``f = g p / sum(g)``.
+
+    The length of ``factor`` must be the number of features of the data; the prior
+    cannot know it, so the solvers (:meth:`rates`) and the sampler (:meth:`sample_coef`)
+    check it.
+
+    For a weight with ``f_j > 0`` and an absolute-value part, scaling a column of ``X``
+    is the same as scaling its factor: ``f_j l1 |w_j| = l1 |f_j w_j|``, so the lasso
+    with factors ``f`` on ``X`` is the plain lasso on the columns ``X_j / f_j`` with
+    weights ``f_j w_j``.  The quadratic part scales with ``f_j^2`` under that change of
+    variable instead, so no column rescaling turns an elastic net with factors into a
+    plain one.
+
+    The density (:meth:`distribution`) is the elastic-net density
+    ``exp(-l1_j |w| - l2_j w^2) / Z(l1_j, l2_j)`` where a weight has a positive rate and
+    the constant 1 where both its rates are 0.
+
+    Examples
+    --------
+    >>> prior = Laplace(0.5).with_penalty_factor([0.0, 1.0, 2.0])
+    >>> prior.l1
+    array([0., 2., 4.])
+    >>> float(prior.penalty([3.0, 1.0, -1.0]))
+    6.0
+    """
+
+    base: ElasticNetFamily
+    factor: np.ndarray
+    name: ClassVar[str] = "penalty-factor"
+
+    def __post_init__(self):
+        if not isinstance(self.base, ElasticNetFamily) or isinstance(self.base, PenaltyFactor):
+            raise TypeError(
+                "base must be a prior of the elastic-net family without penalty factors "
+                f"(Flat, Gaussian, Laplace or ElasticNetPrior), got {self.base!r}."
+            )
+        object.__setattr__(self, "factor", _checked_factor(self.factor))
+
+    @property
+    def l1(self):
+        return self.factor * self.base.l1
+
+    @property
+    def l2(self):
+        return self.factor * self.base.l2
+
+    def rates(self, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+        self.check_n_features(n_features)
+        return super().rates(n_features)
+
+    def check_n_features(self, n_features: int) -> None:
+        """Raise ValueError unless there is one factor per feature."""
+        n_factors = np.shape(self.factor)[0]
+        if n_factors != n_features:
+            raise ValueError(
+                f"penalty_factor has {n_factors} entries but X has {n_features} features."
+            )
+
+    def with_penalty_factor(self, factor: ArrayLike) -> PenaltyFactor:
+        """The same base prior with the factors multiplied elementwise by ``factor``."""
+        return PenaltyFactor(self.base, self.factor * _checked_factor(factor))
+
+    def distribution(self) -> dist.Distribution:
+        return PenaltyFactorDistribution(self.l1, self.l2)
+
+    def scaled_by_noise(self, sigma) -> PenaltyFactor:
+        return PenaltyFactor(self.base.scaled_by_noise(sigma), self.factor)
+
+    def sample_coef(self, n_features: int, sigma=None) -> jax.Array:
+        self.check_n_features(n_features)
+        return super().sample_coef(n_features, sigma)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        if not (isinstance(self.factor, np.ndarray) and isinstance(other.factor, np.ndarray)):
+            return self is other
+        return bool(self.base == other.base and np.array_equal(self.factor, other.factor))
+
+    def __hash__(self) -> int:
+        if not isinstance(self.factor, np.ndarray):
+            return id(self)
+        return hash((type(self), self.base, self.factor.shape, self.factor.tobytes()))
+
+
+def _checked_factor(factor):
+    """A read-only float64 copy of a concrete factor array, validated; others pass through.
+
+    JAX tracers and the placeholders JAX puts in a pytree while transforming it are not
+    checked.
+    """
+    if isinstance(factor, jax.core.Tracer):
+        return factor
+    if (
+        isinstance(factor, (bool, np.bool_, str, bytes, complex, Real, np.generic))
+        or factor is None
+    ):
+        raise TypeError(f"penalty_factor must be a 1-D array of numbers, got {factor!r}.")
+    if not isinstance(factor, (np.ndarray, jax.Array, list, tuple)):
+        return factor
+    array = np.asarray(factor)
+    if array.ndim != 1 or array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"penalty_factor must be a 1-D array of real numbers, got shape {array.shape} "
+            f"and dtype {array.dtype}."
+        )
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"penalty_factor must be finite, got {array!r}.")
+    if np.any(array < 0):
+        raise ValueError(f"penalty_factor must be >= 0, got {array!r}.")
+    array.flags.writeable = False
+    return array
+
+
+class PenaltyFactorDistribution(ElasticNetDistribution):
+    """Elastic-net density where a rate is positive, improper flat where both rates are 0.
+
+    ``log p(x_j) = -l1_j |x_j| - l2_j x_j^2 - log Z(l1_j, l2_j)`` where
+    ``l1_j + l2_j > 0``, and ``log p(x_j) = 0`` where ``l1_j = l2_j = 0``.  Both the value
+    and its gradients (in ``x`` and in the rates) are finite everywhere.  Drawing from it
+    is possible only where every weight is penalised.
+    """
+
+    def _penalised(self):
+        l1, l2 = jnp.asarray(self.l1, float), jnp.asarray(self.l2, float)
+        penalised = (l1 > 0) | (l2 > 0)
+        # Double where: the flat weights get the rates of a proper Laplace(1) so that
+        # neither its value nor its gradient is inf or NaN before the outer where drops it.
+        safe = ElasticNetDistribution(jnp.where(penalised, l1, 1.0), jnp.where(penalised, l2, 0.0))
+        return penalised, safe
+
+    def log_prob(self, value):
+        penalised, safe = self._penalised()
+        return jnp.where(penalised, safe.log_prob(value), 0.0)
+
+    def sample(self, key, sample_shape=()):
+        penalised, safe = self._penalised()
+        if not isinstance(penalised, jax.core.Tracer) and not bool(jnp.all(penalised)):
+            raise NotImplementedError(
+                "cannot draw from the improper flat prior of an unpenalised weight "
+                "(penalty factor 0)."
+            )
+        return jnp.where(penalised, safe.sample(key, sample_shape), jnp.nan)

@@ -17,10 +17,11 @@ from typing import NamedTuple
 import numpy as np
 
 from bayesreg.model import RegressionData
-from bayesreg.priors import ElasticNetFamily as Prior
+from bayesreg.priors import Prior
 from bayesreg.solvers.certificate import Certificate, certify
 from bayesreg.solvers.closed_form import ridge_solve
 from bayesreg.solvers.coordinate_descent import cyclic_coordinate_descent, polish
+from bayesreg.solvers.proximal import solve_map_general
 
 __all__ = ["Certificate", "MAPResult", "solve_map"]
 
@@ -66,6 +67,8 @@ def solve_map(
     tol: float = 1e-4,
     max_iter: int = 1000,
     w0: np.ndarray | None = None,
+    n_starts: int | None = None,
+    random_state=None,
 ) -> MAPResult:
     """The posterior mode of ``w`` under ``prior`` at unit noise.
 
@@ -77,7 +80,11 @@ def solve_map(
     ----------
     data : RegressionData
     prior : Prior
-        A prior of the elastic-net family (``P(u) = l1 |u| + l2 u^2``).
+        A prior of the elastic-net family (``P(w) = sum_j l1_j |w_j| + l2_j w_j^2``, the
+        same rates for every weight or, with penalty factors, one pair per weight) is
+        solved exactly here; any other prior goes to
+        :func:`~bayesreg.solvers.proximal.solve_map_general` (proximal gradient or
+        L-BFGS, from several starts when the penalty is not convex).
     positive : bool, default False
         Constrain the weights to be non-negative.
     tol : float, default 1e-4
@@ -86,10 +93,26 @@ def solve_map(
         Most coordinate-descent epochs.
     w0 : ndarray or None
         Starting weights (warm start).
+    n_starts, random_state
+        Starts of a non-convex problem (other priors only; see
+        :func:`~bayesreg.solvers.proximal.solve_map_general`).
+
+    Raises
+    ------
+    ValueError
+        If ``prior`` has penalty factors and not one per feature.
+    bayesreg.priors.NoFiniteModeError
+        If the posterior has no finite mode (horseshoe, hierarchical priors).
     """
+    if prior.map_solver != "elastic-net":
+        # tol and max_iter count duality gap and epochs here; the general solver keeps
+        # its own tight defaults.
+        return solve_map_general(
+            data, prior, positive=positive, w0=w0, n_starts=n_starts, random_state=random_state
+        )
     X_t, y_t = data.centered()
-    l1, l2 = float(prior.l1), float(prior.l2)
-    if l1 == 0 and not positive:
+    l1, l2 = prior.rates(data.n_features)
+    if not np.any(l1) and not positive:
         coef = ridge_solve(X_t, y_t, l2)
         cert = certify(X_t, y_t, coef, l1, l2, positive=False, tol=tol)
         return MAPResult(coef, data.intercept(coef), cert, 0, "closed-form")

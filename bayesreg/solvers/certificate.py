@@ -3,29 +3,47 @@
 The problem every solver here answers is, in the centred and weighted variables of
 :class:`bayesreg.model.RegressionData`,
 
-``min_w  F(w) = 1/2 ||y~ - X~ w||^2 + h(w)``,   ``h(w) = l1 ||w||_1 + l2 ||w||^2``
+``min_w  F(w) = 1/2 ||y~ - X~ w||^2 + h(w)``,   ``h(w) = sum_j l1_j |w_j| + l2_j w_j^2``
 
 (optionally with ``w >= 0``): the negative log posterior of the noise-scaled prior at
-unit noise.  Two numbers certify a candidate ``w``:
+unit noise.  The rates are scalars, or one per weight (:class:`~bayesreg.priors.PenaltyFactor`).
+Two numbers certify a candidate ``w``:
 
-* the **duality gap** ``F(w) - D(theta) >= F(w) - F(w*) >= 0`` at a dual point built
-  from the residual ``R = y~ - X~ w``, as scikit-learn computes it:
+* the **duality gap** ``F(w) - D(theta, eta) >= F(w) - F(w*) >= 0``.  The weights fall
+  into three sets: ``P`` (``l1_j > 0``), ``B`` (``l1_j = 0 < l2_j``, ridge) and ``U``
+  (``l1_j = l2_j = 0``, unpenalised).  Moving the quadratic part of ``P`` into the data
+  term, ``F(w) = 1/2 ||y_a - A w||^2 + g(w)`` with ``A = [X~; diag(sqrt(2 l2_j))_{j in P}]``,
+  ``y_a = (y~, 0)`` and ``g(w) = sum_P l1_j |w_j| + sum_B l2_j w_j^2``.  Fenchel duality
+  gives, for every ``(theta, eta)``,
 
-  - ``l1 > 0`` (lasso, elastic net): the problem is a lasso in the augmented design
-    ``[X~; sqrt(2 l2) I]``, whose residual is ``R_a = (R, -sqrt(2 l2) w)``; the dual
-    ``D(theta) = theta' y~ - 1/2 ||theta||^2`` over ``||X_a' theta||_inf <= l1`` is
-    evaluated at ``theta = c R_a``, ``c = min(1, l1 / ||X~' R - 2 l2 w||_inf)``
-    (scikit-learn's "formulation A"; glmnet's for the lasso);
-  - ``l1 = 0`` (ridge): the Fenchel dual ``D(theta) = theta' y~ - 1/2 ||theta||^2 -
-    h*(X~' theta)`` with ``h*(v) = sum_j v_j^2 / (4 l2)`` at ``theta = R``
-    (scikit-learn's "formulation B").
+  ``D(theta, eta) = theta' y~ - 1/2 ||theta||^2 - 1/2 ||eta||^2 - sum_j g_j*(s_j)``,
+  ``s_j = X~_j' theta + sqrt(2 l2_j) eta_j [j in P]``,
 
-  The first is linear in the distance to the optimum; the second is quadratic, so with
-  an l1 part it would stop coordinate descent far earlier than scikit-learn at the
-  same ``tol``.  scikit-learn stops when ``gap <= tol ||y~||^2``; we report the same
-  ratio as ``relative_gap``.
-* the **KKT violation** ``max_j dist(X~_j' R, d h(w_j))`` (the subdifferential
-  distance), relative to ``||X~' y~||_inf``; it is zero exactly at the optimum.
+  with ``g_j*`` the indicator of ``|s| <= l1_j`` on ``P``, ``s^2 / (4 l2_j)`` on ``B`` and
+  the indicator of ``s = 0`` on ``U`` (with ``w >= 0``: ``s <= l1_j``, ``(s)_+^2 / (4 l2_j)``
+  and ``s <= 0``).  It is evaluated at ``theta = c rho``, ``eta = -c sqrt(2 l2) w_P``,
+  where ``rho`` is the residual ``R = y~ - X~ w`` projected onto the orthogonal
+  complement of the columns ``X~_U'`` (``U' = U``; with ``w >= 0`` the unpenalised
+  weights that are positive or have ``X~_j' R > 0``, and all of ``U`` if that leaves a
+  violated sign), so that ``X~_U' theta = 0`` (``<= 0``), and
+
+  ``c = min(1, 1 / max_{j in P} |X~_j' rho - 2 l2_j w_j| / l1_j)``
+
+  is the largest step that keeps ``P`` feasible.  Then
+
+  ``D = c rho' y~ - c^2 / 2 (||rho||^2 + sum_P 2 l2_j w_j^2) - c^2 sum_B (X~_j' rho)^2 / (4 l2_j)``.
+
+  At the optimum ``rho = R`` (the unpenalised weights solve ``X~_U' R = 0``), ``c = 1``
+  and the gap is 0.  With scalar rates this is scikit-learn's "formulation A" for
+  ``l1 > 0`` (the lasso in the augmented design ``[X~; sqrt(2 l2) I]``; glmnet's for the
+  lasso) and its "formulation B" for ``l1 = 0`` (``theta = R``).  The first is linear in
+  the distance to the optimum; the second is quadratic, so with an l1 part it would stop
+  coordinate descent far earlier than scikit-learn at the same ``tol``.  scikit-learn
+  stops when ``gap <= tol ||y~||^2``; we report the same ratio as ``relative_gap``.  When
+  every weight is unpenalised (the flat prior) the gap is reported as NaN.
+* the **KKT violation** ``max_j dist(X~_j' R, d h_j(w_j))`` (the subdifferential
+  distance; ``|X~_j' R|`` for an unpenalised weight), relative to
+  ``||X~' y~||_inf``; it is zero exactly at the optimum.
 """
 
 from __future__ import annotations
@@ -36,7 +54,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Certificate", "certify", "duality_gap", "kkt_violation"]
+__all__ = ["Certificate", "certify", "duality_gap", "kkt_violation", "unpenalized_projection"]
 
 
 _ROUNDING_KKT = 1e3 * np.finfo(np.float64).eps
@@ -51,8 +69,8 @@ class Certificate(NamedTuple):
     objective : float
         ``F(w) = 1/2 ||y~ - X~ w||^2 + h(w)``.
     duality_gap : float
-        ``F(w) - D(theta)``, an upper bound on ``F(w) - min F`` (NaN for the flat prior,
-        whose dual has no interior point to evaluate).
+        ``F(w) - D(theta, eta)``, an upper bound on ``F(w) - min F`` (NaN for the flat
+        prior, where no weight is penalised).
     relative_gap : float
         ``duality_gap / ||y~||^2``, scikit-learn's stopping quantity.
     kkt_violation : float
@@ -98,11 +116,11 @@ def _namespace(*arrays):
 
 def _h(w, l1, l2):
     xp = _namespace(w)
-    return l1 * xp.sum(xp.abs(w)) + l2 * xp.sum(w * w)
+    return xp.sum(l1 * xp.abs(w)) + xp.sum(l2 * (w * w))
 
 
-def duality_gap(w, v, residual_norm2, residual_dot_y, l1, l2, positive: bool):
-    """Fenchel duality gap from the residual's summaries.
+def duality_gap(w, v, residual_norm2, residual_dot_y, l1, l2, positive: bool, *, dual=None):
+    """Fenchel duality gap from the residual's summaries (see the module notes).
 
     Parameters
     ----------
@@ -111,28 +129,35 @@ def duality_gap(w, v, residual_norm2, residual_dot_y, l1, l2, positive: bool):
         ``X~' R``.
     residual_norm2, residual_dot_y : float
         ``||R||^2`` and ``R' y~``.
-    l1, l2 : float
+    l1, l2 : float or array of shape (p,)
         Rates of ``h``.
     positive : bool
         Whether ``w >= 0`` is imposed.
+    dual : tuple or None
+        ``(X~' rho, ||rho||^2, rho' y~)`` of the dual direction ``rho``, the residual
+        projected so that ``X~_U' rho = 0`` (``<= 0`` with ``w >= 0``) on the unpenalised
+        weights ``U``; None uses ``rho = R``, which is right when there are none.  The
+        constraint on ``U`` is the caller's to meet: it is not checked here.
 
     Works on numpy and JAX arrays alike, so the solvers use the same formula inside a
     compiled loop (from Gram quantities) and for the final certificate.
     """
     xp = _namespace(w, v, residual_norm2, l1, l2)
     primal = 0.5 * residual_norm2 + _h(w, l1, l2)
-    # l1 > 0: the lasso in the augmented design [X~; sqrt(2 l2) I] (formulation A).
-    u = v - 2.0 * l2 * w  # X_a' R_a
-    dual_norm = xp.max(u if positive else xp.abs(u), initial=0.0)
-    c = xp.where(dual_norm > l1, l1 / xp.where(dual_norm > 0, dual_norm, 1.0), 1.0)
-    augmented_norm2 = residual_norm2 + 2.0 * l2 * xp.sum(w * w)  # ||R_a||^2
-    dual_a = c * residual_dot_y - 0.5 * c * c * augmented_norm2
-    # l1 = 0: Fenchel dual at theta = R (formulation B); h* is (v)_+^2 / (4 l2) per
-    # coordinate (|v| without the sign constraint).
-    safe_l2 = xp.where(l2 > 0, l2, 1.0)
-    conj = xp.sum(xp.maximum(v if positive else xp.abs(v), 0.0) ** 2) / (4.0 * safe_l2)
-    dual_b = residual_dot_y - 0.5 * residual_norm2 - conj
-    return primal - xp.where(l1 > 0, dual_a, dual_b)
+    v_rho, rho_norm2, rho_dot_y = (v, residual_norm2, residual_dot_y) if dual is None else dual
+    lasso = l1 > 0
+    ridge = (l2 > 0) & ~lasso
+    # P: feasibility |X~_j' rho - 2 l2_j w_j| <= l1_j after scaling by c.
+    u = v_rho - 2.0 * l2 * w
+    ratio = xp.where(lasso, (u if positive else xp.abs(u)) / xp.where(lasso, l1, 1.0), 0.0)
+    dual_norm = xp.max(ratio, initial=0.0)
+    c = xp.where(dual_norm > 1.0, 1.0 / xp.where(dual_norm > 1.0, dual_norm, 1.0), 1.0)
+    augmented_norm2 = rho_norm2 + 2.0 * xp.sum(xp.where(lasso, l2 * w * w, 0.0))
+    # B: the conjugate (s)^2 / (4 l2_j) of the ridge part at s = c X~_j' rho.
+    s = xp.maximum(v_rho, 0.0) if positive else v_rho
+    conj = xp.sum(xp.where(ridge, s * s / (4.0 * xp.where(ridge, l2, 1.0)), 0.0))
+    dual_value = c * rho_dot_y - c * c * (0.5 * augmented_norm2 + conj)
+    return primal - dual_value
 
 
 def kkt_violation(w, v, l1, l2, positive: bool):
@@ -143,18 +168,57 @@ def kkt_violation(w, v, l1, l2, positive: bool):
     return xp.max(xp.where(w == 0, xp.maximum(at_zero, 0.0), off_zero), initial=0.0)
 
 
+def unpenalized_projection(X_t, residual, w, l1, l2, *, positive: bool):
+    """The dual direction ``rho``: ``R`` projected off the unpenalised columns.
+
+    Returns ``rho`` with ``X~_U' rho = 0`` for ``U`` the weights with ``l1_j = l2_j = 0``
+    (with ``w >= 0``: ``X~_j' rho <= 0`` for all of them, projecting only off those that
+    are positive or would violate the sign; see the module notes), or ``R`` itself when
+    no weight is unpenalised.
+    """
+    free = (np.broadcast_to(l1, w.shape) == 0) & (np.broadcast_to(l2, w.shape) == 0)
+    if not free.any():
+        return residual
+    candidates = [free]
+    if positive:
+        candidates.insert(0, free & ((w > 0) | (X_t.T @ residual > 0)))
+    for project in candidates:
+        rho = residual - _range_projection(X_t[:, project], residual)
+        # Projected columns have X~_j' rho = 0 up to rounding; the others must be <= 0.
+        if not positive or np.all(X_t[:, free & ~project].T @ rho <= 0):
+            break
+    return rho
+
+
+def _range_projection(A, b):
+    """The orthogonal projection of ``b`` onto the column space of ``A`` (rank-revealing)."""
+    if A.shape[1] == 0 or A.shape[0] == 0:
+        return np.zeros_like(b)
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    cutoff = max(A.shape) * np.finfo(np.float64).eps * (s[0] if s.size else 0.0)
+    basis = U[:, s > cutoff]
+    return basis @ (basis.T @ b)
+
+
 def certify(X_t, y_t, w, l1, l2, *, positive: bool, tol: float) -> Certificate:
-    """Certificate of ``w`` computed from explicit residuals in float64 numpy."""
+    """Certificate of ``w`` computed from explicit residuals in float64 numpy.
+
+    ``l1`` and ``l2`` are scalars or arrays with one rate per weight.
+    """
     X_t = np.asarray(X_t, dtype=np.float64)
     y_t = np.asarray(y_t, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
-    l1, l2 = float(l1), float(l2)
+    l1 = np.broadcast_to(np.asarray(l1, dtype=np.float64), w.shape)
+    l2 = np.broadcast_to(np.asarray(l2, dtype=np.float64), w.shape)
     residual = y_t - X_t @ w
     v = X_t.T @ residual
     r2 = float(residual @ residual)
+    rho = unpenalized_projection(X_t, residual, w, l1, l2, positive=positive)
+    dual = None if rho is residual else (X_t.T @ rho, float(rho @ rho), float(rho @ y_t))
+    gap = float(duality_gap(w, v, r2, float(residual @ y_t), l1, l2, positive, dual=dual))
     # The gap is >= 0 in exact arithmetic; a negative value is rounding, shown as 0.
-    gap = max(float(duality_gap(w, v, r2, float(residual @ y_t), l1, l2, positive)), 0.0)
-    if l1 == 0 and l2 == 0:
+    gap = max(gap, 0.0)
+    if not (np.any(l1) or np.any(l2)):
         gap = float("nan")
     y2 = float(y_t @ y_t)
     kkt = float(kkt_violation(w, v, l1, l2, positive))

@@ -4,24 +4,34 @@ Coordinate descent (Friedman, Hastie & Tibshirani, 2010) minimises
 ``F(w) = 1/2 w' H w - g' w + h(w)`` with the Gram matrix ``H = X~'X~`` and
 ``g = X~'y~``, one coordinate at a time:
 
-``w_j <- prox_{h / H_jj}(w_j + (g_j - (H w)_j) / H_jj)``,
+``w_j <- prox_{h_j / H_jj}(w_j + (g_j - (H w)_j) / H_jj)``,
 
-keeping ``H w`` up to date (``O(p)`` per update).  The proximal step is soft
-thresholding, so zeros are exact zeros.  The compiled loop stops when the duality gap
-(computed from the Gram quantities every epoch) is ``<= tol ||y~||^2``.
+with ``h_j(u) = l1_j |u| + l2_j u^2`` (the same rates for every ``j``, or one pair per
+weight for :class:`~bayesreg.priors.PenaltyFactor`), keeping ``H w`` up to date (``O(p)``
+per update).  The proximal step is soft thresholding, so zeros are exact zeros.  The
+compiled loop stops when the duality gap (computed from the Gram quantities every epoch,
+see :mod:`~bayesreg.solvers.certificate`) is ``<= tol ||y~||^2``.  With unpenalised
+weights ``U`` (``l1_j = l2_j = 0``) the dual direction is the residual projected off
+``X~_U``, ``rho = R - X~_U H_UU^+ X~_U' R``, whose summaries follow from ``H`` and ``g``
+too: ``X~' rho = X~' R - H_{:U} a``, ``||rho||^2 = ||R||^2 - a' X~_U' R`` and
+``rho' y~ = R' y~ - a' g_U`` with ``a = H_UU^+ X~_U' R``.
 
 The polish then makes the answer exact.  On the support ``S`` with signs ``s`` the
 optimality conditions are linear,
 
-``(X~_S' X~_S + 2 l2 I) w_S = X~_S' y~ - l1 s``,
+``(X~_S' X~_S + 2 diag(l2_S)) w_S = X~_S' y~ - l1_S * s``,
 
-and are solved by a QR factorisation of ``[X~_S; sqrt(2 l2) I]``.  The polished point
-replaces the coordinate-descent one only if its signs agree with ``s`` and its explicitly
-computed duality gap is smaller, so the polish can never make an answer worse.
+and are solved by a QR factorisation of ``[X~_S; diag(sqrt(2 l2_S))]``.  The polished
+point replaces the coordinate-descent one only if its signs agree with ``s`` (those of
+unpenalised weights may change) and its explicitly computed duality gap is smaller, so
+the polish can never make an answer worse.
 
-Compilation.  The loop is compiled once per (prior type, padded ``p``, ``positive``);
-``p`` is padded to a power of two with inert zero columns, and the prior is a pytree
-argument, so refits with other data, another ``n`` or another ``alpha`` reuse it.
+Compilation.  The loop is compiled once per (padded ``p``, padded number of unpenalised
+weights, ``positive``); ``p`` is padded to a power of two with inert zero columns, and
+the rates are array arguments of that padded length, so refits with other data, another
+``n``, another ``alpha``, another prior of the family or other penalty factors reuse it
+(unless the number of unpenalised weights moves to another power of two; none at all is
+its own case, so the common fit pays nothing for them).
 
 References
 ----------
@@ -39,6 +49,7 @@ import numpy as np
 import scipy.linalg
 
 from bayesreg.priors import ElasticNetFamily as Prior
+from bayesreg.priors.elastic_net import elastic_net_prox
 from bayesreg.solvers.certificate import duality_gap
 
 __all__ = ["cyclic_coordinate_descent", "padded_size", "polish"]
@@ -50,21 +61,44 @@ def padded_size(p: int) -> int:
 
 
 @partial(jax.jit, static_argnames=("positive",))
-def _cd_loop(H, g, y_norm2, w0, prior: Prior, tol, max_epochs, *, positive: bool):
+def _cd_loop(H, g, y_norm2, w0, l1, l2, free, free_mask, tol, max_epochs, *, positive: bool):
     diag = jnp.diag(H)
     usable = diag > 0  # padded or all-zero columns stay at 0
     inv_diag = jnp.where(usable, 1.0 / jnp.where(usable, diag, 1.0), 0.0)
-    l1, l2 = prior.l1, prior.l2
+    # free: indices of the unpenalised weights, padded with masked-out entries.
+    H_free = H[:, free]
+    H_free_free = H_free[free]
+    pair_mask = free_mask[:, None] & free_mask[None, :]
+
+    def dual_of(w, v, r2, r_y):
+        if free.shape[0] == 0:
+            return None, True
+        select = free_mask & ((w[free] > 0) | (v[free] > 0)) if positive else free_mask
+        # a = H_UU^+ X~_U' R on the selected entries: the others get an identity block.
+        M = jnp.where(pair_mask & select[:, None] & select[None, :], H_free_free, 0.0)
+        M = M + jnp.diag(jnp.where(select, 0.0, 1.0))
+        v_free = jnp.where(select, v[free], 0.0)
+        a = jnp.where(select, jnp.linalg.pinv(M, hermitian=True) @ v_free, 0.0)
+        v_rho = v - H_free @ a
+        # Projected entries have X~_j' rho = 0 up to rounding; the others must be <= 0.
+        unprojected = free_mask & ~select
+        feasible = jnp.all(jnp.where(unprojected, v_rho[free], 0.0) <= 0) if positive else True
+        return (v_rho, r2 - a @ v_free, r_y - a @ g[free]), feasible
 
     def gap_of(w, Hw):
         g_w = g @ w
+        v = g - Hw
         r2 = jnp.maximum(y_norm2 - 2.0 * g_w + w @ Hw, 0.0)
-        return duality_gap(w, g - Hw, r2, y_norm2 - g_w, l1, l2, positive)
+        r_y = y_norm2 - g_w
+        dual, feasible = dual_of(w, v, r2, r_y)
+        gap = duality_gap(w, v, r2, r_y, l1, l2, positive, dual=dual)
+        return jnp.where(feasible, gap, jnp.inf)
 
     def update(j, carry):
         w, Hw = carry
         z = w[j] + (g[j] - Hw[j]) * inv_diag[j]
-        new = jnp.where(usable[j], prior.prox(z, inv_diag[j], positive=positive), 0.0)
+        prox = elastic_net_prox(z, inv_diag[j], l1[j], l2[j], positive=positive)
+        new = jnp.where(usable[j], prox, 0.0)
         delta = new - w[j]
         # Most lasso coordinates stay at 0: skip their O(p) update of H w.
         Hw = jax.lax.cond(delta != 0, lambda: Hw + delta * H[j], lambda: Hw)
@@ -97,9 +131,12 @@ def cyclic_coordinate_descent(
 ) -> tuple[np.ndarray, int]:
     """Minimise ``1/2 ||y_t - X_t w||^2 + h(w)`` by cyclic proximal coordinate descent.
 
-    Returns the weights (exact zeros off the support) and the number of epochs run.
+    ``h`` is the penalty of ``prior``, with the rates ``prior.rates(p)`` (which checks
+    that a prior with penalty factors has one per feature).  Returns the weights (exact
+    zeros off the support) and the number of epochs run.
     """
     p = X_t.shape[1]
+    l1_rates, l2_rates = prior.rates(p)
     size = padded_size(p)
     H = np.zeros((size, size))
     H[:p, :p] = X_t.T @ X_t
@@ -108,12 +145,20 @@ def cyclic_coordinate_descent(
     start = np.zeros(size)
     if w0 is not None:
         start[:p] = np.maximum(w0, 0.0) if positive else w0
+    free = np.flatnonzero((l1_rates == 0) & (l2_rates == 0))
+    n_free = padded_size(free.size) if free.size else 0
+    free_idx = np.zeros(n_free, dtype=np.int32)
+    free_idx[: free.size] = free
+    free_mask = np.arange(n_free) < free.size
     w, n_epochs, _ = _cd_loop(
         jnp.asarray(H),
         jnp.asarray(g),
         float(y_t @ y_t),
         jnp.asarray(start),
-        prior,
+        jnp.asarray(_padded(l1_rates, size)),
+        jnp.asarray(_padded(l2_rates, size)),
+        jnp.asarray(free_idx),
+        jnp.asarray(free_mask),
         float(tol),
         int(max_iter),
         positive=bool(positive),
@@ -121,21 +166,32 @@ def cyclic_coordinate_descent(
     return np.asarray(w, dtype=np.float64)[:p], int(n_epochs)
 
 
+def _padded(a: np.ndarray, size: int) -> np.ndarray:
+    out = np.zeros(size)
+    out[: a.shape[0]] = a
+    return out
+
+
 def polish(
-    X_t: np.ndarray, y_t: np.ndarray, w: np.ndarray, l1: float, l2: float, *, positive: bool
+    X_t: np.ndarray, y_t: np.ndarray, w: np.ndarray, l1, l2, *, positive: bool
 ) -> np.ndarray | None:
     """Solve the optimality conditions exactly on the support of ``w`` with its signs.
 
-    Returns the polished weights, or None when the support's system is singular or the
-    solution leaves the sign pattern (then the support itself was not yet right).
+    ``l1`` and ``l2`` are scalars or arrays with one rate per weight.  Returns the
+    polished weights, or None when the support's system is singular or the solution
+    leaves the sign pattern (then the support itself was not yet right).  An unpenalised
+    weight (``l1_j = l2_j = 0``) may change sign, unless ``positive``.
     """
     support = np.flatnonzero(w)
     if support.size == 0:
         return None
+    l1_s = np.broadcast_to(np.asarray(l1, dtype=np.float64), w.shape)[support]
+    l2_s = np.broadcast_to(np.asarray(l2, dtype=np.float64), w.shape)[support]
     signs = np.sign(w[support])
     A = X_t[:, support]
-    if l2 > 0:
-        A = np.vstack([A, np.sqrt(2.0 * l2) * np.eye(support.size)])
+    ridge = l2_s > 0
+    if ridge.any():
+        A = np.vstack([A, np.diag(np.sqrt(2.0 * l2_s))[ridge]])
     if A.shape[0] < support.size:
         return None
     # (A'A) u = A'y~ - l1 s with A = QR:  u = R^{-1} (Q'y~ - R^{-T} l1 s).
@@ -144,10 +200,12 @@ def polish(
     if r_diag.min() <= 1e-12 * r_diag.max():
         return None
     rhs = Q[: X_t.shape[0]].T @ y_t
-    if l1 > 0:
-        rhs = rhs - scipy.linalg.solve_triangular(R, l1 * signs, trans="T")
+    if np.any(l1_s > 0):
+        rhs = rhs - scipy.linalg.solve_triangular(R, l1_s * signs, trans="T")
     u = scipy.linalg.solve_triangular(R, rhs)
-    if not np.all(np.sign(u) == signs) or (positive and np.any(u <= 0)):
+    # The sign of an unpenalised weight does not enter its optimality condition.
+    penalised = (l1_s > 0) | (l2_s > 0)
+    if not np.all(np.sign(u[penalised]) == signs[penalised]) or (positive and np.any(u <= 0)):
         return None
     out = np.zeros_like(w)
     out[support] = u
