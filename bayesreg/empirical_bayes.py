@@ -401,9 +401,9 @@ def _polish(
 ) -> tuple[float, float, int, bool]:
     """Newton's method on ``F(log alpha, log lambda)`` from MacKay's iterate.
 
-    A Newton step is taken where the Hessian is negative definite, MacKay's update
-    (an ascent direction in practice) elsewhere; each step is capped at
-    ``_MAX_LOG_STEP`` and halved until ``F`` does not decrease beyond rounding.
+    A Newton step is taken where the Hessian ``H`` is negative definite; elsewhere the
+    step ``V |D|^{-1} V' gradient`` (``H = V D V'``), an ascent direction.  Each step is
+    capped at ``_MAX_LOG_STEP`` and halved until ``F`` does not decrease beyond rounding.
     """
     x = np.array([math.log(alpha), math.log(lambda_)])
 
@@ -419,12 +419,11 @@ def _polish(
     n_steps = 0
     while n_steps < _POLISH_MAX_ITER and step_size > POLISH_STEP_TOL:
         grad, hess = _gradient_hessian(x[0], x[1], spectrum, hyper)
-        concave = hess[0, 0] < 0 and np.linalg.det(hess) > 0
-        if concave:
-            direction = -np.linalg.solve(hess, grad)
-        else:
-            a_new, l_new = _mackay_update(math.exp(x[0]), math.exp(x[1]), spectrum, hyper)
-            direction = np.log([a_new, l_new]) - x
+        # Newton's step where F is concave; elsewhere the modified Newton step, with the
+        # Hessian's eigenvalues replaced by minus their magnitudes (an ascent direction).
+        curvature, basis = np.linalg.eigh(hess)
+        curvature = np.maximum(np.abs(curvature), 1e-8 * (1.0 + np.max(np.abs(curvature))))
+        direction = basis @ ((basis.T @ grad) / curvature)
         if not np.all(np.isfinite(direction)):
             break
         largest = float(np.max(np.abs(direction)))

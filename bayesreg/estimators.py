@@ -26,7 +26,15 @@ from bayesreg._base import (
     check_sampling_arguments,
 )
 from bayesreg.inference import sample_linear_posterior
-from bayesreg.priors import ElasticNetPrior, Gaussian, Laplace, Prior
+from bayesreg.priors import (
+    ElasticNetPrior,
+    Gaussian,
+    HierarchicalElasticNet,
+    HierarchicalLasso,
+    HierarchicalRidge,
+    Laplace,
+    Prior,
+)
 from bayesreg.solvers import solve_map
 
 __all__ = ["ElasticNet", "Lasso", "Ridge", "check_penalty_factor"]
@@ -156,6 +164,7 @@ class _PenalizedRegression(BayesianLinearRegressor):
         random_state=None,
         progress_bar: bool = False,
         noise_prior=None,
+        alpha_prior=None,
     ) -> xr.DataTree:
         """Fit the MAP, then draw the posterior whose mode it is by NUTS.
 
@@ -177,11 +186,17 @@ class _PenalizedRegression(BayesianLinearRegressor):
             Show numpyro's progress bar.
         noise_prior : numpyro distribution, default None
             Prior of ``sigma``; None is Jeffreys' ``p(sigma) propto 1 / sigma``.
+        alpha_prior : numpyro distribution, default None
+            Full Bayes: a prior on the penalty strength ``alpha`` (positive support,
+            e.g. ``numpyro.distributions.Gamma(1.0, 1.0)``), sampled with the weights
+            (:mod:`bayesreg.priors.hierarchical`); the posterior then no longer has
+            ``coef_`` as its mode.  None keeps ``alpha`` fixed.
 
         Returns
         -------
         xarray.DataTree
-            ``posterior`` (``intercept``, ``coef`` over ``feature``, ``sigma``),
+            ``posterior`` (``intercept``, ``coef`` over ``feature``, ``sigma``, and
+            ``alpha`` when it has a prior),
             ``sample_stats``, ``log_likelihood`` and ``observed_data``; also stored as
             ``posterior_``.
 
@@ -202,13 +217,19 @@ class _PenalizedRegression(BayesianLinearRegressor):
         """
         check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
         check_distribution("noise_prior", noise_prior)
+        check_distribution("alpha_prior", alpha_prior)
         self._check_params()
         data = self._validated_data(X, y, sample_weight, reset=True)
         check_enough_observations(data)
+        if alpha_prior is not None and getattr(self, "penalty_factor", None) is not None:
+            raise ValueError("alpha_prior with penalty_factor is not supported: drop one of them.")
+        prior = self._prior(data)
+        if alpha_prior is not None:
+            prior = self._hierarchical_prior(alpha_prior, data.n_samples)
         self.fit(X, y, sample_weight=sample_weight)
         self.posterior_ = sample_linear_posterior(
             data,
-            self._prior(data),
+            prior,
             coef_init=self.coef_,
             feature_names=self.feature_names_,
             noise_prior=noise_prior,
@@ -320,6 +341,9 @@ class Ridge(_PenalizedRegression):
     def _unit_noise_prior(self, n_samples: int) -> Prior:
         return Gaussian.from_alpha(self.alpha)
 
+    def _hierarchical_prior(self, alpha_prior, n_samples: int) -> Prior:
+        return HierarchicalRidge(alpha_prior=alpha_prior)
+
     def _max_epochs(self) -> int:
         return 10_000 if self.max_iter is None else int(self.max_iter)
 
@@ -418,6 +442,11 @@ class ElasticNet(_PenalizedRegression):
     def _unit_noise_prior(self, n_samples: int) -> Prior:
         return ElasticNetPrior.from_alpha(self.alpha, self.l1_ratio, n_samples)
 
+    def _hierarchical_prior(self, alpha_prior, n_samples: int) -> Prior:
+        return HierarchicalElasticNet(
+            alpha_prior=alpha_prior, n_samples=n_samples, l1_ratio=self.l1_ratio
+        )
+
     def _weights(self, sample_weight: np.ndarray) -> np.ndarray:
         # scikit-learn rescales the weights to sum to n_samples.
         return sample_weight * (sample_weight.size / sample_weight.sum())
@@ -512,3 +541,6 @@ class Lasso(ElasticNet):
 
     def _unit_noise_prior(self, n_samples: int) -> Prior:
         return Laplace.from_alpha(self.alpha, n_samples)
+
+    def _hierarchical_prior(self, alpha_prior, n_samples: int) -> Prior:
+        return HierarchicalLasso(alpha_prior=alpha_prior, n_samples=n_samples)

@@ -180,7 +180,8 @@ def make_linear_model(
             sigma = numpyro.sample("sigma", noise_prior)
         else:
             sigma = noise_scale
-        coef = prior.sample_coef(p, sigma if noise_scaled else None)
+        given_noise = noise_scaled or prior.conditions_on_noise
+        coef = prior.sample_coef(p, sigma if given_noise else None)
         mean = X_c @ coef
         if fit_intercept:
             b_c = numpyro.sample(

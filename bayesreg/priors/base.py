@@ -90,12 +90,17 @@ class Prior:
         and :attr:`no_map_reason` says why.
     convex : bool
         Whether the penalty is convex, so that a local minimum is the MAP.
+    conditions_on_noise : bool
+        Whether the prior is written given ``sigma`` even in the fixed-noise form.
     """
 
     name: ClassVar[str] = "prior"
     map_solver: ClassVar[MapSolver | None] = "elastic-net"
     convex: ClassVar[bool] = True
     no_map_reason: ClassVar[str] = ""
+    #: The prior is defined given the noise scale (e.g. Park & Casella's Laplace scale
+    #: ``sigma / lambda``), so the model always passes ``sigma`` to :meth:`sample_coef`.
+    conditions_on_noise: ClassVar[bool] = False
 
     def distribution(self) -> dist.Distribution:
         """The prior of one weight as a numpyro distribution (batch shape () or (p,))."""

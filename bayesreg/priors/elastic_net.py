@@ -119,7 +119,7 @@ class ElasticNetFamily(Prior):
 
         See :class:`PenaltyFactor`; ``factor[j] = 0`` leaves ``w_j`` unpenalised.
         """
-        return PenaltyFactor(self, factor)
+        return PenaltyFactor(self, _checked_factor(factor, user=True))
 
     # -- the penalty view ------------------------------------------------------------
     def penalty(self, w) -> jax.Array:
@@ -510,7 +510,7 @@ class PenaltyFactor(ElasticNetFamily):
 
     def with_penalty_factor(self, factor: ArrayLike) -> PenaltyFactor:
         """The same base prior with the factors multiplied elementwise by ``factor``."""
-        return PenaltyFactor(self.base, self.factor * _checked_factor(factor))
+        return PenaltyFactor(self.base, self.factor * _checked_factor(factor, user=True))
 
     def distribution(self) -> dist.Distribution:
         return PenaltyFactorDistribution(self.l1, self.l2)
@@ -535,18 +535,16 @@ class PenaltyFactor(ElasticNetFamily):
         return hash((type(self), self.base, self.factor.shape, self.factor.tobytes()))
 
 
-def _checked_factor(factor):
+def _checked_factor(factor, *, user: bool = False):
     """A read-only float64 copy of a concrete factor array, validated; others pass through.
 
-    JAX tracers and the placeholders JAX puts in a pytree while transforming it are not
-    checked.
+    JAX tracers and the placeholders JAX and numpyro put in a pytree while transforming
+    it (any object, even an int) are not checked unless the factor comes from the user.
     """
     if isinstance(factor, jax.core.Tracer):
         return factor
-    if (
-        isinstance(factor, (bool, np.bool_, str, bytes, complex, Real, np.generic))
-        or factor is None
-    ):
+    scalar = (bool, np.bool_, str, bytes, complex, Real, np.generic)
+    if factor is None or isinstance(factor, scalar[:5]) or (user and isinstance(factor, scalar)):
         raise TypeError(f"penalty_factor must be a 1-D array of numbers, got {factor!r}.")
     if not isinstance(factor, (np.ndarray, jax.Array, list, tuple)):
         return factor

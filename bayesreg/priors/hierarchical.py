@@ -95,6 +95,7 @@ class BayesianLasso(Prior):
     r: float = 1.0
     delta: float = 1.0
     name: ClassVar[str] = "bayesian lasso"
+    conditions_on_noise: ClassVar[bool] = True
     map_solver: ClassVar[None] = None
     convex: ClassVar[bool] = False
     no_map_reason: ClassVar[str] = (
@@ -190,6 +191,7 @@ class _AlphaHyperprior(Prior):
 
     map_solver: ClassVar[None] = None
     convex: ClassVar[bool] = False
+    conditions_on_noise: ClassVar[bool] = True
 
     @property
     def no_map_reason(self) -> str:  # type: ignore[override]
