@@ -145,8 +145,10 @@ def make_linear_model(
         Sample a flat-prior intercept (as ``intercept_centered``, see the module notes),
         and record ``intercept = intercept_centered - xbar' coef``.
     noise_scaled : bool, default True
-        Use ``prior.scaled_by_noise(sigma)`` as the prior of ``coef`` given ``sigma``
-        (the noise-scaled form); otherwise ``prior`` itself (the fixed-noise form).
+        Sample ``coef`` by ``prior.sample_coef(p, sigma)``, the prior given ``sigma``
+        (the noise-scaled form); otherwise ``prior.sample_coef(p)``, the prior as it is
+        (the fixed-noise form), unless the prior is defined given ``sigma``
+        (``prior.conditions_on_noise``, e.g. the Bayesian lasso).
     noise_prior : numpyro distribution or None
         Prior of ``sigma``; None is :class:`JeffreysNoise`.  Ignored when
         ``noise_scale`` is given.
