@@ -18,6 +18,7 @@ import scipy.stats
 from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 from sklearn.datasets import load_diabetes
 
+import bayesreg
 from bayesreg.model import make_linear_model
 from bayesreg.priors import BayesianLasso, HierarchicalRidge, Horseshoe, RegularizedHorseshoe
 
@@ -236,7 +237,8 @@ def test_horseshoe_recovers_the_sparse_support(
 # -- full Bayes alpha: NUTS vs the exact marginal posterior of alpha --------------------------
 
 
-def test_ridge_alpha_hyperprior_matches_the_exact_marginal_posterior(record_property):
+def _alpha_hyperprior_problem():
+    """A small ridge problem and its exact posterior means under alpha ~ Gamma(2, 1)."""
     # w | sigma, alpha ~ N(0, sigma^2 / alpha), p(sigma) propto 1 / sigma, flat intercept
     # (m = n - 1 residual dof), alpha ~ Gamma(a, b).  Integrating w, sigma and the
     # intercept out:
@@ -250,7 +252,6 @@ def test_ridge_alpha_hyperprior_matches_the_exact_marginal_posterior(record_prop
     X = rng.standard_normal((n, p))
     y = 0.5 + X @ np.array([0.8, -0.4, 0.1]) + 0.7 * rng.standard_normal(n)
     a, b = 2.0, 1.0
-    prior = HierarchicalRidge(dist.Gamma(a, b))
 
     X_t, y_t = X - X.mean(axis=0), y - y.mean()
     m = n - 1
@@ -284,6 +285,14 @@ def test_ridge_alpha_hyperprior_matches_the_exact_marginal_posterior(record_prop
         "sigma": expect(mean_sigma_given_alpha),
     }
 
+    return X, y, a, b, exact
+
+
+def test_ridge_alpha_hyperprior_matches_the_exact_marginal_posterior(record_property):
+    X, y, a, b, exact = _alpha_hyperprior_problem()
+    X_t, y_t = X - X.mean(axis=0), y - y.mean()
+    prior = HierarchicalRidge(dist.Gamma(a, b))
+
     init = {
         "coef": jnp.asarray(np.linalg.lstsq(X_t, y_t, rcond=None)[0]),
         "sigma": 0.7,
@@ -308,3 +317,17 @@ def test_ridge_alpha_hyperprior_matches_the_exact_marginal_posterior(record_prop
     record_property("alpha_hyperprior_worst_z", worst)
     assert divergences == 0
     assert worst <= 4.0, report
+
+
+def test_estimator_alpha_prior_samples_the_same_full_bayes_posterior():
+    # Ridge(...).sample_posterior(alpha_prior=Gamma(a, b)) is the model above: its
+    # posterior means of w, alpha and sigma are the exact ones within 4 MCSE.
+    X, y, a, b, exact = _alpha_hyperprior_problem()
+    tree = bayesreg.Ridge(alpha=1.0).sample_posterior(
+        X, y, alpha_prior=dist.Gamma(a, b), num_samples=2000, random_state=5
+    )
+    mcse = az.mcse(tree, var_names=list(exact), method="mean")
+    for name, value in exact.items():
+        mean = tree["posterior"][name].mean(("chain", "draw")).values
+        z = np.abs(mean - value) / mcse[name].values
+        assert np.all(z <= 4.0), (name, z)
