@@ -36,23 +36,11 @@ import numpy as np
 import scipy.linalg
 import xarray as xr
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
-    validate_data,
-)
 
-from bayesreg._validation import (
-    check_same_length,
-    check_single_target,
-    explain_conversion_error,
-    reject_non_numeric_columns,
-)
+from bayesreg._base import BayesianLinearRegressor
 from bayesreg.likelihoods import gaussian_log_likelihood
 from bayesreg.model import RegressionData
 from bayesreg.priors import Gaussian
@@ -120,9 +108,6 @@ class EvidenceSpectrum:
     Vh : ndarray of shape (p, p)
         All right singular vectors (rows), completed to an orthonormal basis when
         ``n < p``; the first ``k`` rows go with ``eigvals``.
-    U : ndarray of shape (n, k)
-    X_t, y_t : ndarrays
-        ``X~`` and ``y~`` themselves.
     """
 
     eigvals: np.ndarray
@@ -131,9 +116,6 @@ class EvidenceSpectrum:
     n_eff: float
     n_features: int
     Vh: np.ndarray
-    U: np.ndarray
-    X_t: np.ndarray
-    y_t: np.ndarray
 
     @classmethod
     def from_data(cls, data: RegressionData) -> EvidenceSpectrum:
@@ -152,9 +134,6 @@ class EvidenceSpectrum:
             n_eff=float(data.sample_weight.sum()),
             n_features=p,
             Vh=Vh_full,
-            U=U,
-            X_t=X_t,
-            y_t=y_t,
         )
 
     def coef(self, alpha: float, lambda_: float) -> np.ndarray:
@@ -163,11 +142,22 @@ class EvidenceSpectrum:
         ratio = lambda_ / alpha
         return self.Vh[:k].T @ (np.sqrt(self.eigvals) * self.proj / (self.eigvals + ratio))
 
-    def covariance(self, alpha: float, lambda_: float) -> np.ndarray:
-        """Posterior covariance ``Sigma = (lambda I + alpha X~'X~)^{-1}``."""
+    def exact_fit(self, alpha: float, lambda_: float) -> bool:
+        """Whether the residual ``||y~ - X~ m||^2`` is at the rounding floor of ``y~``."""
+        q_c = lambda_ / (lambda_ + alpha * self.eigvals)
+        sse = self.residual + float(np.sum((self.proj * q_c) ** 2))
+        total = self.residual + float(np.sum(self.proj**2))
+        return sse <= (1e3 * _EPS) ** 2 * total
+
+    def posterior_precisions(self, alpha: float, lambda_: float) -> np.ndarray:
+        """Eigenvalues ``lambda + alpha e_j`` of ``A``, all ``p`` (with the rows of ``Vh``)."""
         full = np.zeros(self.n_features)
         full[: self.eigvals.size] = self.eigvals
-        return self.Vh.T @ (self.Vh / (alpha * full + lambda_)[:, None])
+        return alpha * full + lambda_
+
+    def covariance(self, alpha: float, lambda_: float) -> np.ndarray:
+        """Posterior covariance ``Sigma = A^{-1} = (lambda I + alpha X~'X~)^{-1}``."""
+        return self.Vh.T @ (self.Vh / self.posterior_precisions(alpha, lambda_)[:, None])
 
 
 def log_evidence(
@@ -211,6 +201,12 @@ def log_evidence(
     With an intercept, the centred ``y~`` is treated as ``N`` observations, as in
     scikit-learn: the intercept is profiled at ``ybar - xbar' w``, not integrated out
     (integrating a flat intercept would replace ``N`` by ``N - 1``).
+
+    References
+    ----------
+    .. [1] D. J. C. MacKay, "Bayesian interpolation", Neural Computation 4(3), 1992.
+    .. [2] C. M. Bishop, "Pattern Recognition and Machine Learning", 2006, §3.5.1
+       (eqs. 3.77-3.86).
     """
     e, z = spectrum.eigvals, spectrum.proj
     n_eff, p = spectrum.n_eff, spectrum.n_features
@@ -422,6 +418,7 @@ def _polish(
         # Newton's step where F is concave; elsewhere the modified Newton step, with the
         # Hessian's eigenvalues replaced by minus their magnitudes (an ascent direction).
         curvature, basis = np.linalg.eigh(hess)
+        concave = bool(np.all(curvature < 0))
         curvature = np.maximum(np.abs(curvature), 1e-8 * (1.0 + np.max(np.abs(curvature))))
         direction = basis @ ((basis.T @ grad) / curvature)
         if not np.all(np.isfinite(direction)):
@@ -429,15 +426,21 @@ def _polish(
         largest = float(np.max(np.abs(direction)))
         if largest > _MAX_LOG_STEP:
             direction *= _MAX_LOG_STEP / largest
-        slack = 64 * _EPS * (1.0 + abs(fx))  # F is only known to rounding
         t = 1.0
-        for _ in range(60):
-            f_new = f(x + t * direction)
-            if f_new >= fx - slack:
-                break
-            t *= 0.5
+        if concave and 0.5 * float(grad @ direction) <= 1e-10 * (1.0 + abs(fx)):
+            # The quadratic model promises an increase below F's rounding (F sums terms
+            # of size ~N log alpha that cancel): no line search can see it, and near a
+            # concave maximum the full Newton step converges quadratically.
+            f_new = f(x + direction)
         else:
-            break
+            slack = 64 * _EPS * (1.0 + abs(fx))  # F is only known to rounding
+            for _ in range(60):
+                f_new = f(x + t * direction)
+                if f_new >= fx - slack:
+                    break
+                t *= 0.5
+            else:
+                break
         x = x + t * direction
         fx = f_new
         n_steps += 1
@@ -507,6 +510,15 @@ def maximize_evidence(
     maximiser by roughly ``tol / (1 - rate)``.  Newton's method from there converges
     quadratically to the same stationary point (the one MacKay's iteration from the same
     start tends to); ``gradient`` certifies it.
+
+    References
+    ----------
+    .. [1] D. J. C. MacKay, "Bayesian interpolation", Neural Computation 4(3), 1992.
+    .. [2] M. E. Tipping, "Sparse Bayesian learning and the relevance vector machine",
+       J. Mach. Learn. Res. 1, 2001, Appendix A.
+    .. [3] C. M. Bishop, "Pattern Recognition and Machine Learning", 2006, §3.5.2.
+    .. [4] D. Wipf and S. Nagarajan, "A new view of automatic relevance determination",
+       NIPS 20, 2008.
     """
     hyper = HyperPrior() if hyper is None else hyper
     if spectrum is None:
@@ -550,7 +562,7 @@ def maximize_evidence(
     )
 
 
-class BayesianRidge(RegressorMixin, BaseEstimator):
+class BayesianRidge(BayesianLinearRegressor):
     """Bayesian ridge regression by empirical Bayes; drop-in for scikit-learn's ``BayesianRidge``.
 
     The model is ``y_i ~ N(b + x_i' w, 1 / (alpha s_i))``, ``w_j ~ N(0, 1 / lambda)``,
@@ -634,8 +646,15 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
         When ``polish=True`` and Newton's method did not certify a maximum (the
         evidence may have none at finite ``(alpha, lambda)``).
 
+    See Also
+    --------
+    bayesreg.Ridge : the same posterior mean for ``alpha = lambda_ / alpha_``.
+
     Notes
     -----
+    After :meth:`sample_posterior`, the methods shared by bayesreg's linear regressors
+    work on its draws: ``sample_y`` (posterior predictive draws), ``loo`` and ``waic``.
+
     Sample weights are frequencies: weight 2 counts as a duplicated row
     (``N = sum_i s_i`` in the evidence), as in scikit-learn, which rescales the centred
     data by ``sqrt(s_i)``.
@@ -718,55 +737,6 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
             if isinstance(value, Real) and math.isnan(value):
                 raise ValueError(f"{name} must be a number, got NaN.")
 
-    def _validated_data(self, X, y, sample_weight, *, reset: bool) -> RegressionData:
-        """Check and convert the inputs in numpy (as the penalised estimators do)."""
-        reject_non_numeric_columns(X)
-        check_single_target(y)
-        check_same_length(X, y)
-        try:
-            X, y = validate_data(
-                self, X, y, reset=reset, dtype=np.float64, y_numeric=True, accept_sparse=False
-            )
-        except (ValueError, TypeError) as err:
-            explain_conversion_error(X, y, err)
-            raise
-        if sample_weight is not None:
-            try:
-                n_weights = _num_samples(sample_weight)
-            except TypeError:  # a scalar: one weight for all
-                n_weights = X.shape[0]
-            if n_weights != X.shape[0]:
-                raise ValueError(
-                    f"sample_weight has {n_weights} entries but X has {X.shape[0]} "
-                    "samples: give one weight per sample."
-                )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: give at least one sample a positive weight."
-            )
-        return RegressionData.from_arrays(X, y, sample_weight, self.fit_intercept)
-
-    def _validated_X(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        reject_non_numeric_columns(X)
-        try:
-            return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        except (ValueError, TypeError) as err:
-            explain_conversion_error(X, None, err)
-            raise
-
-    @property
-    def feature_names_(self) -> list[str]:
-        """Feature labels: the DataFrame's column names, else ``x0, x1, ...``."""
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(name) for name in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
-
     def _hyper(self) -> HyperPrior:
         return HyperPrior(
             float(self.alpha_1), float(self.alpha_2), float(self.lambda_1), float(self.lambda_2)
@@ -797,7 +767,12 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
             ``alpha_``.
         """
         self._check_params()
-        data = self._validated_data(X, y, sample_weight, reset=True)
+        self._fit_validated(self._validated_data(X, y, sample_weight, reset=True))
+        return self
+
+    def _fit_validated(self, data: RegressionData) -> EvidenceSpectrum:
+        """Fit on validated data; return the spectrum for the posterior."""
+        self._forget_posterior()
         spectrum = EvidenceSpectrum.from_data(data)
         result = maximize_evidence(
             data,
@@ -811,13 +786,22 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
             verbose=bool(self.verbose),
             spectrum=spectrum,
         )
-        if self.polish and not result.converged:
+        if self.polish and self.alpha_2 == 0 and spectrum.exact_fit(result.alpha, result.lambda_):
+            # F grows like log(alpha) without a rate: any "maximum" is set by rounding.
+            warnings.warn(
+                "BayesianRidge: the data are fitted exactly and alpha_2 = 0, so the "
+                "evidence increases without bound in alpha; alpha_ = "
+                f"{result.alpha:.3g} reflects rounding. Use alpha_2 > 0.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif self.polish and not result.converged:
             warnings.warn(
                 "BayesianRidge: Newton's method did not certify a maximum of the evidence "
                 f"(gradient {result.gradient}); the maximum may lie at infinite alpha or "
                 "lambda. Positive hyperprior rates alpha_2, lambda_2 keep it finite.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,  # the user's call of fit or sample_posterior
             )
         self.evidence_ = result
         self.alpha_ = result.alpha
@@ -830,7 +814,7 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
         self.X_offset_ = data.x_offset
         self.X_scale_ = np.ones(data.n_features)
         self.prior_ = Gaussian(1.0 / math.sqrt(result.lambda_))
-        return self
+        return spectrum
 
     def predict(self, X: ArrayLike, return_std: bool = False):
         """Posterior predictive mean, and optionally its standard deviation.
@@ -846,9 +830,11 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
             ``X coef_ + intercept_``.
         y_std : ndarray of shape (n_samples,)
             Only with ``return_std``: ``sqrt((x - xbar)' sigma_ (x - xbar) + 1 / alpha_)``,
-            scikit-learn's predictive standard deviation.  Like scikit-learn's, it leaves
-            out the intercept's posterior variance ``1 / (alpha_ sum_i s_i)``, which
-            :meth:`sample_posterior` includes.
+            scikit-learn's predictive standard deviation, in closed form (no
+            :meth:`sample_posterior` needed, unlike the other bayesreg estimators).  Like
+            scikit-learn's, it leaves out the intercept's posterior variance
+            ``1 / (alpha_ sum_i s_i)``, which :meth:`sample_posterior` (and so
+            :meth:`sample_y`) includes.
         """
         X = self._validated_X(X)
         y_mean = X @ self.coef_ + self.intercept_
@@ -910,13 +896,15 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
             if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}.")
         rng = check_random_state(random_state)
-        self.fit(X, y, sample_weight=sample_weight)
-        data = self._validated_data(X, y, sample_weight, reset=False)
+        self._check_params()
+        data = self._validated_data(X, y, sample_weight, reset=True)
+        spectrum = self._fit_validated(data)
         self.posterior_ = _iid_posterior(
             data,
+            spectrum,
             coef=self.coef_,
-            covariance=self.sigma_,
             alpha=self.alpha_,
+            lambda_=self.lambda_,
             feature_names=self.feature_names_,
             num_samples=int(num_samples),
             num_chains=int(num_chains),
@@ -929,34 +917,35 @@ class BayesianRidge(RegressorMixin, BaseEstimator):
         )
         return self.posterior_
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.target_tags.single_output = True
-        tags.target_tags.multi_output = False
-        return tags
-
 
 def _iid_posterior(
     data: RegressionData,
+    spectrum: EvidenceSpectrum,
     *,
     coef: np.ndarray,
-    covariance: np.ndarray,
     alpha: float,
+    lambda_: float,
     feature_names: list[str],
     num_samples: int,
     num_chains: int,
     rng: np.random.RandomState,
 ) -> xr.DataTree:
-    """iid draws of ``(w, b)`` from the Gaussian posterior, as an arviz DataTree."""
+    """iid draws of ``(w, b)`` from the Gaussian posterior, as an arviz DataTree.
+
+    ``w = coef + V diag(d)^{-1/2} eps`` with ``A = V diag(d) V'`` from the SVD, so the
+    draws are exact however ill-conditioned ``Sigma`` is (no Cholesky of ``sigma_``).
+    """
     p = coef.size
-    evals, evecs = np.linalg.eigh(covariance)
-    evals = np.clip(evals, 0.0, None)
+    precisions = spectrum.posterior_precisions(alpha, lambda_)
     shape = (num_chains, num_samples)
     eps = rng.standard_normal((*shape, p))
-    draws_w = coef + (eps * np.sqrt(evals)) @ evecs.T
-    # log N(w | coef, Sigma) = -|eps|^2 / 2 - log|2 pi Sigma| / 2 in the whitened draws.
-    lp = -0.5 * np.sum(eps * eps, axis=-1) - 0.5 * np.sum(np.log(2.0 * np.pi * evals))
+    draws_w = coef + (eps / np.sqrt(precisions)) @ spectrum.Vh
+    # log N(w | coef, Sigma) = -|eps|^2 / 2 + log|A| / 2 - p log(2 pi) / 2.
+    lp = (
+        -0.5 * np.sum(eps * eps, axis=-1)
+        + 0.5 * np.sum(np.log(precisions))
+        - 0.5 * p * math.log(2.0 * math.pi)
+    )
     if data.fit_intercept:
         var_b = 1.0 / (alpha * data.sample_weight.sum())
         eps_b = rng.standard_normal(shape)

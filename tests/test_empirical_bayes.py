@@ -2,22 +2,33 @@
 
 What is checked, and against what:
 
-* the fit is the maximiser of the evidence: scikit-learn's ``BayesianRidge`` run to a
-  tight tolerance agrees on ``coef_``, ``alpha_``, ``lambda_``, ``sigma_``, the intercept
-  and ``predict(return_std=True)`` to 1e-8 relative (hypothesis: n 5-200, p 1-50 with
-  p > n, correlated and badly scaled columns, weights with zeros, both intercepts);
+* the fit is the maximiser of the evidence (hypothesis: n 5-200, p 1-50 with p > n,
+  correlated and badly scaled columns, weights with zeros, both intercepts): it is a
+  fixed point of scikit-learn's own MacKay update (one ``max_iter=1`` step of
+  scikit-learn from our answer does not move it), and scikit-learn run to a tight
+  tolerance agrees on ``coef_``, the intercept and the predictive mean to 1e-8
+  relative, and on ``alpha_``, ``lambda_``, ``sigma_`` and the predictive sd to 1e-8
+  plus scikit-learn's own remaining distance (its rule watches ``coef_`` only);
 * with ``polish=False`` the fit is scikit-learn's own iteration: at the default ``tol``
-  the same ``n_iter_``, ``scores_`` and answers, to rounding;
+  the same ``n_iter_``, ``scores_`` and answers, to rounding (amplified by the condition
+  number, which in near-interpolating fits can also decide the stopping step);
+* the default ``tol`` can stop far from the maximum (a case 14% off) and polishing fixes it;
 * the score is the log marginal likelihood: a dense ``log N(y | 0, I/alpha + XX'/lambda)``
   plus the hyperprior terms, on rows replicated by integer weights (so the weights'
-  frequency meaning is checked too), and its finite-difference gradient vanishes at
-  ``(alpha_, lambda_)``;
+  frequency meaning is checked too); its finite-difference gradient vanishes at
+  ``(alpha_, lambda_)``, which is a maximum; the analytic gradient and Hessian used by
+  Newton's method match finite differences;
 * the link to the rest of bayesreg: ``coef_ == Ridge(alpha=lambda_/alpha_).coef_``;
 * ``sample_posterior`` draws the Gaussian posterior of ``(w, b)`` computed densely from
   the precision matrix with a flat intercept prior: mean and covariance within Monte
   Carlo error (bounds derived below), ``lp`` and the log likelihood equal scipy's
   densities, and arviz's LOO runs on the result;
+* where MacKay's iteration fails (weights summing below the rank; no finite maximum)
+  Newton's method still finds the maximum, or warns that there is none;
 * scikit-learn's estimator contract (``parametrize_with_checks``).
+
+The largest deviations from scikit-learn are printed at the end of the session by
+``tests/conftest.py``.
 """
 
 from __future__ import annotations
@@ -50,8 +61,9 @@ from bayesreg.model import RegressionData
 RTOL = 1e-8  # the acceptance tolerance against scikit-learn at tight tol; never loosened
 # scikit-learn stops when the L1 change of coef_ is below tol; relative to ||coef||_1 so
 # that small coefficients do not stop it at once.  Its iteration converges linearly, so
-# stopping at a change of 1e-12 leaves it ~1e-12 / (1 - rate) from the fixed point; with
-# at most 5000 iterations the rate is below 1 - 1/1000 for the examples that stop.
+# stopping at a change of 1e-12 leaves it ~1e-12 / (1 - rate) from the fixed point.
+# Examples where it does not stop within SK_MAX_ITER (rounding noise in coef_ above the
+# threshold, or a rate near 1) are discarded and counted.
 SK_TOL_REL = 1e-12
 SK_MAX_ITER = 5000
 FAST = settings(max_examples=100, deadline=None, derandomize=True, database=None)
@@ -306,11 +318,13 @@ def check_default_iteration(case: Case) -> None:
     # in a different order (eigenbasis), so the answers agree to rounding amplified by
     # the conditioning of A = lambda I + alpha X~'X~.
     tol = rounding_allowance(X, sample_weight, case.fit_intercept, ref.alpha_, ref.lambda_)
+    # "did not converge" in this label's summary counts stops decided by rounding.
+    stats = _STATS.setdefault("BayesianRidge polish=False vs default tol", _Stats())
     if ours.n_iter_ != ref.n_iter_:
         # Only where rounding of coef_ (~ tol * ||coef_||_1) reaches the stopping
         # threshold (1e-3) can it decide the step at which the iteration stops.
         assert tol * np.abs(ref.coef_).sum() >= 1e-3 * 1e-3, (ours.n_iter_, ref.n_iter_)
-        _STATS.setdefault("BayesianRidge (default tol)", _Stats()).sklearn_not_converged += 1
+        stats.sklearn_not_converged += 1
         return
     assert rel(ours.alpha_, ref.alpha_) <= tol
     assert rel(ours.lambda_, ref.lambda_) <= tol
@@ -321,6 +335,11 @@ def check_default_iteration(case: Case) -> None:
     # ours is F at the final pair, checked against the dense formula elsewhere.
     head, ref_head = ours.scores_[:-1], ref.scores_[:-1]
     assert np.all(np.abs(head - ref_head) <= tol * (1.0 + np.abs(ref_head)))
+    stats.examples += 1
+    stats.max_coef_dev = max(stats.max_coef_dev, rel(ours.coef_, ref.coef_))
+    intercept_scale = abs(ref.intercept_) + float(np.abs(ref.X_offset_) @ np.abs(ref.coef_))
+    intercept_dev = abs(ours.intercept_ - ref.intercept_) / max(intercept_scale, 1e-300)
+    stats.max_intercept_dev = max(stats.max_intercept_dev, intercept_dev)
 
 
 @FAST
@@ -603,6 +622,27 @@ def test_loo_runs_on_the_posterior(sampled):
     assert np.asarray(loo.pareto_k).size == int(np.count_nonzero(sample_weight))
 
 
+def test_shared_posterior_methods_work_on_the_draws(sampled):
+    est, tree, X, y, sample_weight = sampled
+    # sample_y draws y~ = b + x'w + noise: variance (x - xbar)' sigma_ (x - xbar)
+    # + 1 / (alpha_ sum s) + 1 / alpha_, i.e. scikit-learn's predictive sd squared plus
+    # the intercept's variance.  The sample variance of 4000 draws has relative sd
+    # sqrt(2 / 4000) = 2.2% (plus less from the finite pool of posterior draws): 6 sd.
+    n_draws = 4000
+    draws = est.sample_y(X.iloc[:3], n_samples=n_draws, random_state=1)
+    assert draws.shape == (3, n_draws)
+    _, std = est.predict(X.iloc[:3], return_std=True)
+    expected = std**2 + 1.0 / (est.alpha_ * sample_weight.sum())
+    assert np.all(np.abs(draws.var(axis=1) / expected - 1.0) <= 6 * math.sqrt(2.0 / n_draws))
+    assert np.all(np.isfinite(est.waic().elpd))
+    assert np.isfinite(est.loo().elpd)
+    # A refit drops the posterior of the previous fit.
+    est2 = BayesianRidge().fit(X, y)
+    est2.posterior_ = tree
+    est2.fit(X, y)
+    assert not hasattr(est2, "posterior_")
+
+
 def test_sampling_without_intercept_and_reproducibility():
     X, y, _ = design(Case(30, 3, 9, 0.2, 0.3, 0.0, -0.5, 1.0, False, False))
     est = BayesianRidge(fit_intercept=False)
@@ -646,8 +686,12 @@ def test_diverging_alpha_raises_without_polish_and_warns_with_it():
     X = np.random.default_rng(0).standard_normal((10, 2))
     with pytest.raises(ValueError, match="MacKay's update left"):
         BayesianRidge(alpha_2=0.0, polish=False).fit(X, np.ones(10))
-    with pytest.warns(ConvergenceWarning, match="did not certify a maximum"):
+    with pytest.warns(ConvergenceWarning, match="increases without bound in alpha"):
         BayesianRidge(alpha_2=0.0).fit(X, np.ones(10))
+    # An exact linear fit, where rounding leaves sse ~ 1e-31 rather than 0.
+    x = np.arange(3.0)[:, None]
+    with pytest.warns(ConvergenceWarning, match="increases without bound in alpha"):
+        BayesianRidge(alpha_2=0.0).fit(x, 2.0 * x[:, 0] + 1.0)
 
 
 def test_weights_summing_below_the_rank():
