@@ -46,6 +46,9 @@ __all__ = [
     "check_distribution",
     "check_enough_observations",
     "check_sampling_arguments",
+    "checked_sample_weight",
+    "feature_names",
+    "validated_X",
 ]
 
 
@@ -80,6 +83,46 @@ def check_enough_observations(data: RegressionData) -> None:
         )
 
 
+def checked_sample_weight(sample_weight, X: np.ndarray) -> np.ndarray:
+    """Float64 weights, one per row of ``X``, non-negative with a positive sum."""
+    if sample_weight is not None:
+        try:
+            n_weights = _num_samples(sample_weight)
+        except TypeError:  # a scalar: one weight for all
+            n_weights = X.shape[0]
+        if n_weights != X.shape[0]:
+            raise ValueError(
+                f"sample_weight has {n_weights} entries but X has {X.shape[0]} "
+                "samples: give one weight per sample."
+            )
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    if not sample_weight.sum() > 0:
+        raise ValueError("sample_weight sums to zero: give at least one sample a positive weight.")
+    return sample_weight
+
+
+def validated_X(estimator, X) -> np.ndarray:
+    """``X`` for a fitted estimator's predictions, checked in numpy with a clear error."""
+    check_is_fitted(estimator)
+    reject_non_numeric_columns(X)
+    try:
+        return validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse=False)
+    except (ValueError, TypeError) as err:
+        explain_conversion_error(X, None, err)
+        raise
+
+
+def feature_names(estimator) -> list[str]:
+    """A fitted estimator's feature labels: DataFrame column names, else ``x0, x1, ...``."""
+    check_is_fitted(estimator)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        return [str(name) for name in names]
+    return [f"x{j}" for j in range(estimator.n_features_in_)]
+
+
 class BayesianLinearRegressor(RegressorMixin, BaseEstimator):
     """Validation, MAP prediction and the posterior predictive of a linear regressor."""
 
@@ -105,43 +148,18 @@ class BayesianLinearRegressor(RegressorMixin, BaseEstimator):
         except (ValueError, TypeError) as err:
             explain_conversion_error(X, y, err)
             raise
-        X, y = X_valid, y_valid
-        if sample_weight is not None:
-            try:
-                n_weights = _num_samples(sample_weight)
-            except TypeError:  # a scalar: one weight for all
-                n_weights = X.shape[0]
-            if n_weights != X.shape[0]:
-                raise ValueError(
-                    f"sample_weight has {n_weights} entries but X has {X.shape[0]} "
-                    "samples: give one weight per sample."
-                )
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        sample_weight = checked_sample_weight(sample_weight, X_valid)
+        return RegressionData.from_arrays(
+            X_valid, y_valid, self._weights(sample_weight), self.fit_intercept
         )
-        if not sample_weight.sum() > 0:
-            raise ValueError(
-                "sample_weight sums to zero: give at least one sample a positive weight."
-            )
-        return RegressionData.from_arrays(X, y, self._weights(sample_weight), self.fit_intercept)
 
     def _validated_X(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        reject_non_numeric_columns(X)
-        try:
-            return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        except (ValueError, TypeError) as err:
-            explain_conversion_error(X, None, err)
-            raise
+        return validated_X(self, X)
 
     @property
     def feature_names_(self) -> list[str]:
         """Feature labels: the DataFrame's column names, else ``x0, x1, ...``."""
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(name) for name in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
+        return feature_names(self)
 
     def _forget_posterior(self) -> None:
         """A new fit makes an earlier posterior stale."""

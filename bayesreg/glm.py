@@ -36,18 +36,21 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
-    _num_samples,
-    check_is_fitted,
     validate_data,
 )
 
+from bayesreg._base import (
+    check_sampling_arguments,
+    checked_sample_weight,
+    feature_names,
+    validated_X,
+)
 from bayesreg._validation import (
     check_same_length,
     explain_conversion_error,
     reject_non_numeric_columns,
 )
-from bayesreg.inference import SamplingWarning
+from bayesreg.inference import warn_on_diagnostics
 from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior
 from bayesreg.solvers.glm import (
     Binomial,
@@ -65,36 +68,6 @@ _COMPAT_SOLVERS = {"lbfgs", "newton-cg", "newton-cholesky", "sag", "saga"}
 
 
 # -- shared machinery ---------------------------------------------------------------------
-def _check_sampling_args(num_samples, num_warmup, num_chains, random_state) -> None:
-    for name, value, low in (
-        ("num_samples", num_samples, 1),
-        ("num_warmup", num_warmup, 0),
-        ("num_chains", num_chains, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    check_random_state(random_state)
-
-
-def _check_weights(sample_weight, X) -> np.ndarray:
-    if sample_weight is not None:
-        try:
-            n_weights = _num_samples(sample_weight)
-        except TypeError:  # a scalar: one weight for all
-            n_weights = X.shape[0]
-        if n_weights != X.shape[0]:
-            raise ValueError(
-                f"sample_weight has {n_weights} entries but X has {X.shape[0]} "
-                "samples: give one weight per sample."
-            )
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
-    if not sample_weight.sum() > 0:
-        raise ValueError("sample_weight sums to zero: give at least one sample a positive weight.")
-    return sample_weight
-
-
 class _GLMMixin:
     """Validation, feature names and the posterior sampler shared by the GLM estimators."""
 
@@ -113,22 +86,12 @@ class _GLMMixin:
             raise
 
     def _validate_X(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        reject_non_numeric_columns(X)
-        try:
-            return validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=False)
-        except (ValueError, TypeError) as err:
-            explain_conversion_error(X, None, err)
-            raise
+        return validated_X(self, X)
 
     @property
     def feature_names_(self) -> list[str]:
         """Feature labels: the DataFrame's column names, else ``x0, x1, ...``."""
-        check_is_fitted(self)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            return [str(name) for name in names]
-        return [f"x{j}" for j in range(self.n_features_in_)]
+        return feature_names(self)
 
     def _warn_if_not_converged(self, result) -> None:
         if not result.certificate.converged:
@@ -308,7 +271,7 @@ class LogisticRegression(_GLMMixin, LinearClassifierMixin, BaseEstimator):
                 "LogisticRegression needs samples of at least 2 classes in the data, but "
                 f"the data contains only one class: {classes[0]!r}."
             )
-        weight = _check_weights(sample_weight, X)
+        weight = checked_sample_weight(sample_weight, X)
         if self.class_weight is not None:
             if isinstance(self.class_weight, dict):
                 unknown = set(self.class_weight) - set(classes.tolist())
@@ -448,7 +411,7 @@ class LogisticRegression(_GLMMixin, LinearClassifierMixin, BaseEstimator):
         bayesreg.inference.SamplingWarning
             On divergences or R-hat > 1.01.
         """
-        _check_sampling_args(num_samples, num_warmup, num_chains, random_state)
+        check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
         self._check_params()
         X_v, y_v, classes, encoded, weight = self._prepare(X, y, sample_weight, reset=True)
         K = classes.size
@@ -591,7 +554,7 @@ class PoissonRegressor(_GLMMixin, RegressorMixin, BaseEstimator):
                 "Some value(s) of y are out of the valid range of the loss: Poisson "
                 "regression needs y >= 0."
             )
-        return X, y, _check_weights(sample_weight, X)
+        return X, y, checked_sample_weight(sample_weight, X)
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
         """Fit the MAP (= scikit-learn's penalised solution) to rounding.
@@ -663,7 +626,7 @@ class PoissonRegressor(_GLMMixin, RegressorMixin, BaseEstimator):
             ``posterior`` (``coef`` over ``feature``, ``intercept``), ``sample_stats``,
             ``log_likelihood`` and ``observed_data``; also stored as ``posterior_``.
         """
-        _check_sampling_args(num_samples, num_warmup, num_chains, random_state)
+        check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
         self._check_params()
         X_v, y_v, weight = self._prepare(X, y, sample_weight, reset=True)
         self.fit(X, y, sample_weight=sample_weight)
@@ -847,28 +810,5 @@ def _sample(
         dims=dims,
     )
     tree["posterior"].attrs.update(chain_method=chain_method, num_warmup=num_warmup)
-    _warn_on_diagnostics(tree)
+    warn_on_diagnostics(tree)
     return tree
-
-
-def _warn_on_diagnostics(tree: xr.DataTree) -> None:
-    n_divergent = int(tree["sample_stats"]["diverging"].sum())
-    if n_divergent:
-        warnings.warn(
-            f"{n_divergent} divergent transitions after warm-up: the posterior may be "
-            "poorly explored. Increase num_warmup.",
-            SamplingWarning,
-            stacklevel=4,
-        )
-    posterior = tree["posterior"]
-    sampled = [name for name, values in posterior.data_vars.items() if float(values.std()) > 0]
-    if posterior.sizes["chain"] > 1 and sampled:
-        rhat = az.rhat(tree, var_names=sampled)
-        worst = max(float(rhat[name].max()) for name in rhat.data_vars)
-        if worst > 1.01:
-            warnings.warn(
-                f"largest split R-hat is {worst:.3f} > 1.01: the chains disagree. "
-                "Draw more samples before trusting the posterior.",
-                SamplingWarning,
-                stacklevel=4,
-            )

@@ -27,7 +27,7 @@ from bayesreg.likelihoods import Likelihood, Normal
 from bayesreg.model import RegressionData, make_linear_model
 from bayesreg.priors import Prior
 
-__all__ = ["SamplingWarning", "sample_linear_posterior"]
+__all__ = ["SamplingWarning", "sample_linear_posterior", "warn_on_diagnostics"]
 
 #: Above this many features NUTS adapts a diagonal rather than a dense mass matrix.
 DENSE_MASS_MAX_FEATURES = 200
@@ -203,7 +203,7 @@ def sample_linear_posterior(
         chain_method=chain_method, num_warmup=num_warmup, likelihood=likelihood.name
     )
     _add_log_likelihood(tree, data.X[keep], y, weight, likelihood)
-    _warn_on_diagnostics(tree)
+    warn_on_diagnostics(tree)
     return tree
 
 
@@ -242,7 +242,8 @@ def _tidy_posterior(tree: xr.DataTree, noise_scale) -> None:
     tree["posterior"] = xr.DataTree(posterior[first + rest])
 
 
-def _warn_on_diagnostics(tree: xr.DataTree) -> None:
+def warn_on_diagnostics(tree: xr.DataTree) -> None:
+    """Warn (:class:`SamplingWarning`) on divergences and on a split R-hat above 1.01."""
     n_divergent = int(tree["sample_stats"]["diverging"].sum())
     if n_divergent:
         warnings.warn(

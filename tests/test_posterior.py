@@ -13,7 +13,7 @@ from numpyro.infer.util import log_density
 from sklearn.datasets import load_diabetes
 
 import bayesreg
-from bayesreg.inference import SamplingWarning, _warn_on_diagnostics
+from bayesreg.inference import SamplingWarning, warn_on_diagnostics
 from bayesreg.model import RegressionData, make_linear_model
 
 DIABETES = load_diabetes(as_frame=True)
@@ -195,14 +195,14 @@ def test_diagnostics_warn_on_divergences_and_rhat():
     good = rng.normal(size=(4, 500, 2))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _warn_on_diagnostics(_fake_tree(np.zeros((4, 500), bool), good))
+        warn_on_diagnostics(_fake_tree(np.zeros((4, 500), bool), good))
     diverging = np.zeros((4, 500), bool)
     diverging[0, 3] = True
     with pytest.warns(SamplingWarning, match="1 divergent"):
-        _warn_on_diagnostics(_fake_tree(diverging, good))
+        warn_on_diagnostics(_fake_tree(diverging, good))
     shifted = good + np.array([0.0, 0.0, 0.0, 3.0])[:, None, None]
     with pytest.warns(SamplingWarning, match="R-hat"):
-        _warn_on_diagnostics(_fake_tree(np.zeros((4, 500), bool), shifted))
+        warn_on_diagnostics(_fake_tree(np.zeros((4, 500), bool), shifted))
 
 
 @pytest.mark.slow
