@@ -223,10 +223,11 @@ class _PenalizedRegression(BayesianLinearRegressor):
         check_enough_observations(data)
         if alpha_prior is not None and getattr(self, "penalty_factor", None) is not None:
             raise ValueError("alpha_prior with penalty_factor is not supported: drop one of them.")
+        self.fit(X, y, sample_weight=sample_weight)
+        # After the fit: a CV estimator's prior depends on the alpha_ it chose.
         prior = self._prior(data)
         if alpha_prior is not None:
             prior = self._hierarchical_prior(alpha_prior, data.n_samples)
-        self.fit(X, y, sample_weight=sample_weight)
         self.posterior_ = sample_linear_posterior(
             data,
             prior,

@@ -40,6 +40,7 @@ from sklearn.model_selection import KFold
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import bayesreg
+from bayesreg.inference import SamplingWarning
 from bayesreg.model_selection import ElasticNetCV, LassoCV, RidgeCV
 from bayesreg.path import alpha_grid, enet_path, lasso_path, regularization_path
 
@@ -454,8 +455,11 @@ def test_cv_sample_posterior_equals_base_at_alpha():
     X, y = X[:120, :5], y[:120]
     model = LassoCV(cv=3, alphas=10)
     kw = dict(num_samples=200, num_warmup=200, num_chains=2, random_state=0)
-    post = model.sample_posterior(X, y, **kw)
-    base = bayesreg.Lasso(alpha=model.alpha_).sample_posterior(X, y, **kw)
+    with warnings.catch_warnings():
+        # A short run: R-hat may exceed 1.01; identity of the draws does not depend on it.
+        warnings.simplefilter("ignore", SamplingWarning)
+        post = model.sample_posterior(X, y, **kw)
+        base = bayesreg.Lasso(alpha=model.alpha_).sample_posterior(X, y, **kw)
     np.testing.assert_array_equal(post.posterior["coef"].values, base.posterior["coef"].values)
 
 

@@ -220,7 +220,7 @@ def test_fixed_noise_ridge_posterior_is_gaussian():
     tree = sample_linear_posterior(
         data,
         bayesreg.Gaussian.from_alpha(alpha),
-        coef_map=m,
+        coef_init=m,
         feature_names=list(DIABETES.data.columns),
         noise_scale=sigma,
         random_state=4,
