@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.optimize
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_diabetes
 
@@ -71,14 +71,18 @@ def _smallest_eigenvalue(X_t):
 
 
 def _check_against_exact(data, prior, positive, ours, exact):
-    # F = f + h with f mu-strongly convex, mu = lambda_min(X~'X~) + 2 l2, and t = 1/L:
-    # <G_t(w), w - w*> >= (mu/2) ||w - w*||^2, so ||w - w*|| <= 2 ||G_t(w)|| / mu for
-    # either answer, and the two are within the sum of their bounds.
+    # F = f + h with f = ||y~ - X~w||^2 / 2 mu_f-strongly convex (mu_f = lambda_min(X~'X~))
+    # and h mu_h-strongly convex (mu_h = 2 l2), t = 1/L.  With w+ = w - t G_t(w) and w* a
+    # fixed point, prox_th contracts by 1 / (1 + t mu_h) and the gradient step by
+    # 1 - t mu_f, so ||w+ - w*|| <= q ||w - w*||, q = (1 - t mu_f) / (1 + t mu_h), and
+    # ||w - w*|| <= t ||G|| / (1 - q) = (1 + t mu_h) ||G|| / (mu_f + mu_h) for either
+    # answer; the two are within the sum of their bounds.
     X_t, y_t = data.centered()
     mu = _smallest_eigenvalue(X_t) + 2.0 * prior.l2
     step = 1.0 / lipschitz_constant(X_t)
     bounds = [
-        2.0 * np.linalg.norm(gradient_mapping(X_t, y_t, prior, w, positive=positive, step=step))
+        (1.0 + step * 2.0 * prior.l2)
+        * np.linalg.norm(gradient_mapping(X_t, y_t, prior, w, positive=positive, step=step))
         for w in (ours.coef, exact.coef)
     ]
     deviation = np.linalg.norm(ours.coef - exact.coef)
@@ -106,6 +110,17 @@ def _check_against_exact(data, prior, positive, ours, exact):
     fit_intercept=st.booleans(),
     weighted=st.booleans(),
     positive=st.booleans(),
+)
+# A strongly convex prior (2 l2 t > 1) where the bound needs its (1 + t mu_h) factor.
+@example(
+    seed=974,
+    p=2,
+    extra=3,
+    kind="gaussian",
+    rate=7.5,
+    fit_intercept=False,
+    weighted=False,
+    positive=False,
 )
 def test_convex_priors_match_exact_coordinate_descent(
     seed, p, extra, kind, rate, fit_intercept, weighted, positive
