@@ -37,25 +37,7 @@ from bayesreg.priors import (
 )
 from bayesreg.solvers import solve_map
 
-__all__ = ["ElasticNet", "Lasso", "Ridge", "check_penalty_factor"]
-
-
-def check_penalty_factor(factor, n_features: int) -> np.ndarray:
-    """``penalty_factor`` as a float array of one finite, non-negative entry per feature."""
-    try:
-        array = np.asarray(factor, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"penalty_factor must be an array of numbers, one per feature, got {factor!r}."
-        ) from None
-    if array.ndim != 1 or array.size != n_features:
-        raise ValueError(
-            f"penalty_factor has {array.size} entries but X has {n_features} features: "
-            "give one factor per feature."
-        )
-    if not np.all(np.isfinite(array)) or np.any(array < 0):
-        raise ValueError("penalty_factor must be finite and >= 0 (0 leaves a feature unpenalised).")
-    return array
+__all__ = ["ElasticNet", "Lasso", "Ridge"]
 
 
 class _PenalizedRegression(BayesianLinearRegressor):
@@ -85,7 +67,10 @@ class _PenalizedRegression(BayesianLinearRegressor):
         factor = getattr(self, "penalty_factor", None)
         if factor is None:
             return prior
-        return prior.with_penalty_factor(check_penalty_factor(factor, data.n_features))
+        # The prior validates the factors (1-D, finite, >= 0) and their count.
+        prior = prior.with_penalty_factor(np.asarray(factor))
+        prior.check_n_features(data.n_features)
+        return prior
 
     def _objective_scale(self, n_samples: int) -> float:
         """``J = scale * (1/2 ||r||^2_S + P(w))``: scikit-learn's objective from ours."""

@@ -550,8 +550,12 @@ def test_estimator_penalty_factor_errors_before_any_solver():
     y = X[:, 0]
     with pytest.raises(ValueError, match="3 entries but X has 4 features"):
         bayesreg.Ridge(penalty_factor=[1, 1, 1]).fit(X, y)
-    with pytest.raises(ValueError, match="finite and >= 0"):
+    with pytest.raises(ValueError, match="must be >= 0"):
         bayesreg.ElasticNet(penalty_factor=[1, -1, 1, 1]).fit(X, y)
+    with pytest.raises(ValueError, match="must be finite"):
+        bayesreg.Lasso(penalty_factor=[1, np.nan, 1, 1]).fit(X, y)
+    with pytest.raises(TypeError, match="real numbers"):
+        bayesreg.Lasso(penalty_factor=["a", "b", "c", "d"]).fit(X, y)
 
 
 def test_unpenalized_feature_is_sampled_under_a_flat_prior():

@@ -505,7 +505,8 @@ class PenaltyFactor(ElasticNetFamily):
         n_factors = np.shape(self.factor)[0]
         if n_factors != n_features:
             raise ValueError(
-                f"penalty_factor has {n_factors} entries but X has {n_features} features."
+                f"penalty_factor has {n_factors} entries but X has {n_features} features: "
+                "give one factor per feature."
             )
 
     def with_penalty_factor(self, factor: ArrayLike) -> PenaltyFactor:
