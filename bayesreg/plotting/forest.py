@@ -1,9 +1,4 @@
-"""Plots that put a penalized fit (the posterior mode) next to its posterior.
-
-The functions draw on a given :class:`matplotlib.axes.Axes` (or a new figure when none
-is given), never change matplotlib's global style, and return what they drew as
-numbers, so that a caller or a test can check the picture without looking at pixels.
-"""
+"""A forest plot: per coefficient, the MAP (the penalized fit) beside its posterior."""
 
 from __future__ import annotations
 
@@ -15,12 +10,12 @@ import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
 
+from bayesreg.plotting._common import SAMPLE_DIMS, as_vector, coef_draws
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["MapPosteriorPlot", "plot_map_vs_posterior"]
-
-_SAMPLE_DIMS = ("chain", "draw")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -56,38 +51,6 @@ class MapPosteriorPlot:
     hdi_prob: float
     coef_map: np.ndarray
     reference: np.ndarray | None
-
-
-def _coef_draws(posterior: xr.DataTree | xr.Dataset | xr.DataArray, var_name: str):
-    """The draws of ``var_name`` as a DataArray over (chain, draw, <feature dim>)."""
-    if isinstance(posterior, xr.DataTree):
-        if "posterior" in posterior.children:
-            posterior = posterior["posterior"]
-        posterior = posterior.to_dataset()
-    if isinstance(posterior, xr.Dataset):
-        if var_name not in posterior.data_vars:
-            raise ValueError(
-                f"the posterior has no variable {var_name!r}; it has {sorted(posterior.data_vars)}."
-            )
-        posterior = posterior[var_name]
-    draws = posterior
-    feature_dims = [d for d in draws.dims if d not in _SAMPLE_DIMS]
-    missing = [d for d in _SAMPLE_DIMS if d not in draws.dims]
-    if missing or len(feature_dims) != 1:
-        raise ValueError(
-            f"expected {var_name!r} over (chain, draw, <one feature dimension>), "
-            f"got dimensions {tuple(draws.dims)}."
-        )
-    return draws, feature_dims[0]
-
-
-def _as_vector(values: ArrayLike, n: int, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64)
-    if array.shape != (n,):
-        raise ValueError(
-            f"{name} must have shape ({n},), one value per feature; got {array.shape}."
-        )
-    return array
 
 
 def plot_map_vs_posterior(
@@ -151,18 +114,18 @@ def plot_map_vs_posterior(
     """
     if not 0.0 < hdi_prob < 1.0:
         raise ValueError(f"hdi_prob must be in (0, 1), got {hdi_prob!r}.")
-    draws, feature_dim = _coef_draws(posterior, var_name)
+    draws, feature_dim = coef_draws(posterior, var_name)
     n_features = draws.sizes[feature_dim]
-    coef_map = _as_vector(coef_map, n_features, "coef_map")
+    coef_map = as_vector(coef_map, n_features, "coef_map")
     if reference is not None:
-        reference = _as_vector(reference, n_features, "reference")
+        reference = as_vector(reference, n_features, "reference")
     if feature_dim in draws.coords:
         features = [str(v) for v in draws.coords[feature_dim].values]
     else:
         features = [f"{feature_dim}[{j}]" for j in range(n_features)]
 
-    mean = draws.mean(dim=_SAMPLE_DIMS).transpose(feature_dim).to_numpy()
-    hdi = az.hdi(draws, prob=hdi_prob, dim=list(_SAMPLE_DIMS)).transpose(feature_dim, "ci_bound")
+    mean = draws.mean(dim=SAMPLE_DIMS).transpose(feature_dim).to_numpy()
+    hdi = az.hdi(draws, prob=hdi_prob, dim=list(SAMPLE_DIMS)).transpose(feature_dim, "ci_bound")
     lower = hdi.sel(ci_bound="lower").to_numpy()
     upper = hdi.sel(ci_bound="upper").to_numpy()
 
