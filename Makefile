@@ -1,11 +1,11 @@
-# `make demo` and `make test` build their own virtual environment in $(VENV)
+# `make demo`, `make test` and `make docs` build their own virtual environment in $(VENV)
 # with a Python >= 3.12 found by scripts/find-python.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 PYTEST_ARGS ?=
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench docs clean
 
 $(PY):
 	@python=$$(scripts/find-python) && echo "using $$python" && "$$python" -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.test: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[test]"
 	@touch $@
 
+$(VENV)/.docs: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[test,docs]"
+	@touch $@
+
 venv: $(VENV)/.test
 
 demo: $(VENV)/.runtime
@@ -30,6 +34,26 @@ test: $(VENV)/.test
 
 bench: $(VENV)/.test
 	$(PY) benchmarks/bench_core.py
+
+# The notebook pages show the copies that tests/test_notebooks.py executes into
+# build/notebooks/ (`make test` does it).  When a copy is missing or older than its
+# notebook, one run of the notebook tests executes them all, so that a build executes
+# each notebook once.
+NOTEBOOKS := $(wildcard notebooks/*.ipynb)
+EXECUTED_NOTEBOOKS := $(NOTEBOOKS:notebooks/%=build/notebooks/%)
+
+ifneq ($(EXECUTED_NOTEBOOKS),)
+$(EXECUTED_NOTEBOOKS) &: $(NOTEBOOKS) | $(VENV)/.docs
+	$(PY) -m pytest -n 2 --dist load -m slow tests/test_notebooks.py
+endif
+
+# The HTML documentation in build/html; any Sphinx warning fails the build.  Always a
+# full build (-E, fresh API stubs): an incremental one would not repeat the warnings of
+# pages it does not rebuild.
+docs: $(VENV)/.docs $(EXECUTED_NOTEBOOKS)
+	rm -rf docs/api/generated
+	$(PY) -m sphinx -E -W --keep-going -b html -d build/doctrees docs build/html
+	@echo "The documentation is in build/html/index.html"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

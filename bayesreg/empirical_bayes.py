@@ -617,7 +617,7 @@ class BayesianRidge(BayesianLinearRegressor):
         Weight precision found.
     sigma_ : ndarray of shape (n_features, n_features)
         Posterior covariance of ``w``, ``(lambda_ I + alpha_ X~'X~)^{-1}``.
-    scores_ : ndarray of shape (n_iter_ + 1,)
+    scores_ : ndarray of shape (``n_iter_ + 1``,)
         The score (:func:`log_evidence`) at the start and after every iteration
         (MacKay's, then Newton's); empty unless ``compute_score``.  With
         ``polish=False`` all but the last equal scikit-learn's; its last one evaluates
