@@ -175,6 +175,99 @@ def test_plot_rejects_bad_input(kwargs, message):
         plot_map_vs_posterior(_posterior(_synthetic_draws()), ax=_axes(), **arguments)
 
 
+def _near_zero_closed_form(eps: np.ndarray) -> np.ndarray:
+    """``P(|w_j| < eps_j)`` of the distributions the synthetic draws are quantiles of."""
+    normal = stats.norm.cdf((eps[:2] - NORMAL_MEAN) / NORMAL_SCALE) - stats.norm.cdf(
+        (-eps[:2] - NORMAL_MEAN) / NORMAL_SCALE
+    )
+    skewed = stats.expon.cdf(eps[2] - SKEW_SHIFT)  # the draws are all > SKEW_SHIFT > 0
+    return np.append(normal, skewed)
+
+
+def test_plot_draws_posterior_medians():
+    draws = _synthetic_draws()
+    ax = _axes()
+    drawn = plot_map_vs_posterior(_posterior(draws), np.array([-0.9, 2.5, 0.0]), ax=ax)
+
+    flat = draws.reshape(-1, draws.shape[-1])
+    np.testing.assert_array_equal(drawn.median, np.median(flat, axis=0))
+    # Symmetric grids: the median is mu.  The exponential's is shift + log 2, to within
+    # the grid's step there, 1 / (n f(median)) = 2 / n.
+    np.testing.assert_allclose(drawn.median[:2], NORMAL_MEAN, rtol=0, atol=1e-12)
+    assert drawn.median[2] == pytest.approx(SKEW_SHIFT + np.log(2.0), abs=2.0 / flat.shape[0])
+    assert drawn.n_draws == flat.shape[0]
+
+    median_line = _line(ax, "posterior median")
+    np.testing.assert_array_equal(median_line.get_xdata(), drawn.median)
+    np.testing.assert_array_equal(median_line.get_ydata(), drawn.positions)
+    markers = {_line(ax, label).get_marker() for label in ("posterior mean", "MAP")}
+    assert median_line.get_marker() not in markers
+    # Without near_zero nothing is reported (the earlier behaviour).
+    assert drawn.near_zero is None and drawn.prob_near_zero is None
+    assert not ax.texts and not ax.patches
+
+
+@pytest.mark.parametrize("near_zero", [1.0, [1.0, 2.0, 1.0], np.array([0.5, 4.0, 0.6])])
+def test_plot_reports_the_probability_near_zero(near_zero):
+    draws = _synthetic_draws()
+    ax = _axes()
+    drawn = plot_map_vs_posterior(_posterior(draws), np.zeros(3), near_zero=near_zero, ax=ax)
+
+    eps = np.broadcast_to(np.asarray(near_zero, dtype=float), (3,))
+    np.testing.assert_array_equal(drawn.near_zero, eps)
+    flat = draws.reshape(-1, draws.shape[-1])
+    np.testing.assert_array_equal(drawn.prob_near_zero, np.mean(np.abs(flat) < eps, axis=0))
+    # The draws are quantiles at the mid-points of n equal bins: the count inside an
+    # interval of probability P is within 1 of n P.
+    np.testing.assert_allclose(
+        drawn.prob_near_zero, _near_zero_closed_form(eps), rtol=0, atol=1.0 / flat.shape[0]
+    )
+    assert 0.0 < drawn.prob_near_zero.min() and drawn.prob_near_zero.max() < 1.0
+
+    # The region |w_j| < eps_j is shaded on each row ...
+    rectangles = sorted(ax.patches, key=lambda r: -r.get_y())
+    np.testing.assert_allclose([r.get_x() for r in rectangles], -eps, rtol=1e-15)
+    np.testing.assert_allclose([r.get_width() for r in rectangles], 2 * eps, rtol=1e-15)
+    np.testing.assert_allclose(
+        [r.get_y() + r.get_height() / 2 for r in rectangles], drawn.positions, atol=1e-12
+    )
+    # ... and the probabilities are written at the right edge, row by row.
+    texts = [t for t in ax.texts if t.get_gid() == "prob_near_zero"]
+    assert [t.get_position()[1] for t in texts] == list(drawn.positions)
+    assert [float(t.get_text()) for t in texts] == pytest.approx(drawn.prob_near_zero, abs=0.005)
+    assert all(t.get_position()[0] > 1.0 for t in texts)  # axes fraction: right of the axes
+    (title,) = [t for t in ax.texts if t.get_gid() == "prob_near_zero_title"]
+    expected = r"< 1 \mid" if np.ndim(near_zero) == 0 else r"< \varepsilon_j \mid"
+    assert expected in title.get_text()
+
+
+def test_plot_bounds_a_probability_no_draw_supports():
+    draws = _synthetic_draws()
+    ax = _axes()
+    # Every draw of the skewed feature exceeds SKEW_SHIFT = 0.25.
+    drawn = plot_map_vs_posterior(_posterior(draws), np.zeros(3), near_zero=[1.0, 1.0, 0.2], ax=ax)
+    assert drawn.prob_near_zero[2] == 0.0
+    texts = [t.get_text() for t in ax.texts if t.get_gid() == "prob_near_zero"]
+    assert texts[2] == f"<{1 / draws[..., 2].size:.1g}" == "<0.002"
+
+
+@pytest.mark.parametrize(
+    ("near_zero", "message"),
+    [
+        (0.0, "near_zero must be finite and > 0"),
+        (-1.0, "near_zero must be finite and > 0"),
+        (np.nan, "near_zero must be finite and > 0"),
+        ([1.0, np.inf, 1.0], "near_zero must be finite and > 0"),
+        ([1.0, 2.0], r"near_zero must have shape \(3,\)"),
+    ],
+)
+def test_plot_rejects_bad_near_zero(near_zero, message):
+    with pytest.raises(ValueError, match=message):
+        plot_map_vs_posterior(
+            _posterior(_synthetic_draws()), np.zeros(3), near_zero=near_zero, ax=_axes()
+        )
+
+
 # -- the command line ---------------------------------------------------------------------
 
 
