@@ -477,3 +477,20 @@ def test_cv_sample_posterior_equals_base_at_alpha():
 )
 def test_sklearn_estimator_contract(estimator, check):
     check(estimator)
+
+
+def test_path_on_a_coarse_grid_is_exact_at_the_default_tol():
+    """A warm start far from the answer can leave the support wrong at tol=1e-4; the solver
+    then descends further and polishes again, so each point is scikit-learn's exact answer
+    (found on a 70% split of diabetes, where it once was 4% off)."""
+    from sklearn.datasets import load_diabetes
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_diabetes(return_X_y=True)
+    X, _, y, _ = train_test_split(X, y, test_size=0.3, random_state=0)
+    path = bayesreg.regularization_path(X, y, alphas=np.geomspace(10, 1e-3, 30))
+    for k, alpha in enumerate(path.alphas):
+        ref = sk.Lasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(X, y).coef_
+        scale = max(np.max(np.abs(ref)), 1.0)
+        assert np.max(np.abs(path.coefs[:, k] - ref)) <= 1e-8 * scale, alpha
+        assert np.array_equal(path.coefs[:, k] == 0, ref == 0), alpha
