@@ -390,3 +390,21 @@ def test_sklearn_estimator_contract(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         check(estimator)
+
+
+def test_non_convex_prior_fit_is_reproducible():
+    """The random starts of a Bridge(0.5) MAP are seeded, so refits return the same optimum
+    (on diabetes bmi/s5 at this strength two optima nearly tie, and an unseeded start once
+    returned the worse one in 1 of 20 fits)."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True, as_frame=True)
+    X = X[["bmi", "s5"]].to_numpy()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    y = (y - y.mean()).to_numpy() / y.std()
+    prior = bayesreg.priors.Bridge(0.5, 1.0 / 0.155)
+    fits = [
+        bayesreg.LinearRegression(prior, noise_scale=1.0).fit(X, y).coef_ for _ in range(10)
+    ]
+    for coef in fits[1:]:
+        np.testing.assert_array_equal(coef, fits[0])
