@@ -403,8 +403,6 @@ def test_non_convex_prior_fit_is_reproducible():
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     y = (y - y.mean()).to_numpy() / y.std()
     prior = bayesreg.priors.Bridge(0.5, 1.0 / 0.155)
-    fits = [
-        bayesreg.LinearRegression(prior, noise_scale=1.0).fit(X, y).coef_ for _ in range(10)
-    ]
+    fits = [bayesreg.LinearRegression(prior, noise_scale=1.0).fit(X, y).coef_ for _ in range(10)]
     for coef in fits[1:]:
         np.testing.assert_array_equal(coef, fits[0])
