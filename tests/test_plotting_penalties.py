@@ -35,6 +35,7 @@ from bayesreg.priors import (
     Gaussian,
     Horseshoe,
     Laplace,
+    Prior,
     RegularizedHorseshoe,
     StudentT,
 )
@@ -68,7 +69,12 @@ CLOSED_FORMS = [
 ]
 
 
-@pytest.mark.parametrize(("prior", "closed_form"), CLOSED_FORMS, ids=lambda x: repr(x)[:30])
+def _prior_id(value) -> str:
+    """A test id that is the same in every xdist worker (a lambda's repr holds its address)."""
+    return repr(value) if isinstance(value, Prior) else "scipy"
+
+
+@pytest.mark.parametrize(("prior", "closed_form"), CLOSED_FORMS, ids=_prior_id)
 def test_closed_form_densities_equal_scipy(prior, closed_form):
     np.testing.assert_allclose(prior_log_density(prior, W), closed_form(W), rtol=1e-12, atol=1e-12)
 
@@ -89,7 +95,7 @@ def _total_mass(prior) -> float:
 @pytest.mark.parametrize(
     "prior",
     [prior for prior, _ in CLOSED_FORMS] + [Horseshoe(1.0), Horseshoe(0.3)],
-    ids=lambda x: repr(x)[:30],
+    ids=_prior_id,
 )
 def test_densities_integrate_to_one(prior):
     # quad is asked for 1e-11 relative; the slowly decaying tails (Cauchy, bridge p = 0.5,

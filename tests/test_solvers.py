@@ -163,3 +163,45 @@ def test_converged_accepts_rounding_but_nothing_more(relative_gap, kkt, tol, exp
     # converged = (relative gap <= tol) or (KKT <= 1000 eps and relative gap <= 1e-10).
     cert = Certificate(1.0, relative_gap, relative_gap, kkt, tol)
     assert cert.converged is expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.integers(2, 12),
+    st.integers(1, 20),
+    st.floats(0.01, 2.0),
+    st.sampled_from([1.0, 0.7]),
+    st.booleans(),
+)
+def test_active_set_from_zero_is_the_exact_elastic_net(seed, n, p, alpha, l1_ratio, positive):
+    """The active-set finish alone, started at w = 0, reaches scikit-learn's solution
+    (p > n included, where the system of a too-large support is singular and the method
+    steps along its null space)."""
+    import sklearn.linear_model as sk
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    y = X @ rng.normal(size=p) + rng.normal(size=n)
+    prior = (
+        Laplace.from_alpha(alpha, n)
+        if l1_ratio == 1.0
+        else ElasticNetPrior.from_alpha(alpha, l1_ratio, n)
+    )
+    data = RegressionData.from_arrays(X, y, None, True)
+    X_t, y_t = data.centered()
+    l1, l2 = prior.rates(p)
+    ours = cd.active_set(X_t, y_t, np.zeros(p), l1, l2, positive=positive)
+    ref = sk.ElasticNet(
+        alpha=alpha, l1_ratio=l1_ratio, positive=positive, tol=1e-14, max_iter=1_000_000
+    ).fit(X, y)
+    if ours is None:
+        # Allowed only where the method gives up (a singular step with no descent); the
+        # solver then keeps coordinate descent's answer.  It must not happen on these.
+        pytest.fail("active_set gave up")
+    objective = lambda w: 0.5 * np.sum((y_t - X_t @ w) ** 2) + np.sum(l1 * np.abs(w) + l2 * w**2)  # noqa: E731
+    # The objective is what the method guarantees (the minimiser may not be unique when
+    # p > n and l1_ratio = 1); it must be no worse than scikit-learn's to rounding.
+    assert objective(ours) <= objective(ref.coef_) + 1e-9 * max(1.0, objective(ref.coef_))
+    cert = certify(X_t, y_t, ours, l1, l2, positive=positive, tol=1e-12)
+    assert cert.kkt_violation <= 1e-9

@@ -20,7 +20,7 @@ from bayesreg.model import RegressionData
 from bayesreg.priors import Prior
 from bayesreg.solvers.certificate import Certificate, certify
 from bayesreg.solvers.closed_form import ridge_solve
-from bayesreg.solvers.coordinate_descent import cyclic_coordinate_descent, polish
+from bayesreg.solvers.coordinate_descent import active_set, cyclic_coordinate_descent, polish
 from bayesreg.solvers.proximal import solve_map_general
 
 __all__ = ["Certificate", "MAPResult", "solve_map"]
@@ -141,9 +141,19 @@ def solve_map(
             if _better(polished_cert, cert):
                 coef, cert, solver = polished, polished_cert, "coordinate-descent+polish"
         exact = cert.relative_gap <= _EXACT_GAP
-        if exact or n_iter >= max_iter or descent_tol <= _EXACT_GAP:
+        if exact:
             return MAPResult(coef, data.intercept(coef), cert, n_iter, solver)
+        if n_iter >= max_iter or descent_tol <= _EXACT_GAP:
+            break
         descent_tol = max(descent_tol * 1e-3, _EXACT_GAP)
+    # Coordinate descent crawls (p > n, nearly collinear columns): finish with the
+    # active-set method from its point, kept only if it is certifiably better.
+    finished = active_set(X_t, y_t, coef, l1, l2, positive=positive)
+    if finished is not None:
+        finished_cert = certify(X_t, y_t, finished, l1, l2, positive=positive, tol=tol)
+        if _better(finished_cert, cert):
+            coef, cert, solver = finished, finished_cert, solver + "+active-set"
+    return MAPResult(coef, data.intercept(coef), cert, n_iter, solver)
 
 
 # A relative duality gap this small is the exact optimum up to rounding (the polished
