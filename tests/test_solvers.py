@@ -205,3 +205,19 @@ def test_active_set_from_zero_is_the_exact_elastic_net(seed, n, p, alpha, l1_rat
     assert objective(ours) <= objective(ref.coef_) + 1e-9 * max(1.0, objective(ref.coef_))
     cert = certify(X_t, y_t, ours, l1, l2, positive=positive, tol=1e-12)
     assert cert.kkt_violation <= 1e-9
+
+
+def test_certificate_text_leaves_out_a_gap_that_was_not_computed():
+    with_gap = Certificate(
+        objective=1.0, duality_gap=2e-13, relative_gap=1e-16, kkt_violation=3e-15, tol=1e-8
+    )
+    without = Certificate(
+        objective=1.0,
+        duality_gap=float("nan"),
+        relative_gap=float("nan"),
+        kkt_violation=3e-15,
+        tol=1e-8,
+    )
+    assert str(with_gap).startswith("duality gap 2.000e-13 (relative 1.000e-16), KKT")
+    assert str(without).startswith("KKT violation 3.000e-15")
+    assert "nan" not in str(without)

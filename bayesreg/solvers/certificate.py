@@ -103,10 +103,13 @@ class Certificate(NamedTuple):
 
     def __str__(self) -> str:
         state = "optimal within tol" if self.converged else "NOT converged"
-        return (
-            f"duality gap {self.duality_gap:.3e} (relative {self.relative_gap:.3e}), "
-            f"KKT violation {self.kkt_violation:.3e}, tol {self.tol:.1e}: {state}"
+        # No gap is computed where there is no dual (no penalty, or a GLM): say only KKT.
+        gap = (
+            ""
+            if np.isnan(self.duality_gap)
+            else f"duality gap {self.duality_gap:.3e} (relative {self.relative_gap:.3e}), "
         )
+        return f"{gap}KKT violation {self.kkt_violation:.3e}, tol {self.tol:.1e}: {state}"
 
 
 def _namespace(*arrays):
