@@ -26,9 +26,9 @@ from sklearn.exceptions import NotFittedError
 
 import bayesreg
 from bayesreg.datasets import load_prostate
+from bayesreg.marginal_posterior import coef_marginal_log_density
 from bayesreg.model import RegressionData
 from bayesreg.plotting.geometry import (
-    coef_marginal_log_density,
     plot_constraint,
     plot_posterior_plane,
 )

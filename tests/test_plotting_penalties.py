@@ -21,9 +21,7 @@ from scipy import integrate, special, stats
 from bayesreg.plotting.penalties import (
     PriorPenaltyPlot,
     has_kink_at_zero,
-    horseshoe_conditional_log_density,
     plot_prior_penalty,
-    prior_log_density,
     teaching_priors,
 )
 from bayesreg.priors import (
@@ -38,6 +36,8 @@ from bayesreg.priors import (
     Prior,
     RegularizedHorseshoe,
     StudentT,
+    horseshoe_conditional_log_density,
+    prior_log_density,
 )
 
 K = 1.0 / math.sqrt(2.0 * math.pi**3)

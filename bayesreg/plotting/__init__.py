@@ -29,7 +29,6 @@ from bayesreg.plotting.paths import RegularizationPathPlot, plot_regularization_
 from bayesreg.plotting.penalties import (
     PriorPenaltyPlot,
     plot_prior_penalty,
-    prior_log_density,
     teaching_priors,
 )
 from bayesreg.plotting.predictive import PredictiveBandsPlot, plot_predictive_bands
@@ -54,6 +53,5 @@ __all__ = [
     "plot_predictive_bands",
     "plot_prior_penalty",
     "plot_regularization_path",
-    "prior_log_density",
     "teaching_priors",
 ]

@@ -10,7 +10,9 @@
 * :mod:`~bayesreg.priors.shrinkage`: the horseshoe and the regularized horseshoe
   (no finite mode: for sampling only);
 * :mod:`~bayesreg.priors.hierarchical`: the Bayesian lasso and ridge / lasso /
-  elastic-net priors with a hyperprior on ``alpha`` (for sampling only).
+  elastic-net priors with a hyperprior on ``alpha`` (for sampling only);
+* :mod:`~bayesreg.priors.marginal`: the exact density of one weight under a prior, the
+  horseshoe's by quadrature.
 """
 
 from bayesreg.priors.base import NoFiniteModeError, Prior
@@ -31,6 +33,7 @@ from bayesreg.priors.hierarchical import (
     HierarchicalLasso,
     HierarchicalRidge,
 )
+from bayesreg.priors.marginal import horseshoe_conditional_log_density, prior_log_density
 from bayesreg.priors.shrinkage import Horseshoe, RegularizedHorseshoe
 
 __all__ = [
@@ -53,4 +56,6 @@ __all__ = [
     "Prior",
     "RegularizedHorseshoe",
     "StudentT",
+    "horseshoe_conditional_log_density",
+    "prior_log_density",
 ]
