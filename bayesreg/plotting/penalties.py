@@ -263,7 +263,7 @@ def plot_prior_penalty(
     priors : Prior, sequence of Prior, or mapping of str to Prior
         The priors; a mapping gives the legend labels (e.g. :func:`teaching_priors`),
         otherwise each prior's repr is used.  Supported priors: those of
-        :func:`prior_log_density`.
+        :func:`~bayesreg.priors.prior_log_density`.
     w : array-like of shape (n_grid,), optional
         Strictly increasing, finite grid; default ``numpy.linspace(-3, 3, 601)``, which
         holds 0.
@@ -279,7 +279,8 @@ def plot_prior_penalty(
     ------
     TypeError
         If ``priors`` is not a prior / sequence / mapping of priors, a prior has no
-        density here (see :func:`prior_log_density`), or ``ax`` is not a pair of Axes.
+        density here (see :func:`~bayesreg.priors.prior_log_density`), or ``ax`` is not
+        a pair of Axes.
     ValueError
         If ``priors`` is empty or ``w`` is not a finite, strictly increasing 1-D grid.
 
