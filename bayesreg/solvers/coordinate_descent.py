@@ -283,6 +283,8 @@ def active_set(
     signs = np.sign(current)
     if _solve_on_support(X_t, y_t, np.flatnonzero(in_set), signs[in_set], l1, l2) is None:
         current, in_set, signs = np.zeros(p), free.copy(), np.zeros(p)
+    # KKT violations below this are rounding: a relative 1e-13 of the largest |x_j' y~|.
+    tolerance = 1e-13 * max(float(np.max(np.abs(X_t.T @ y_t), initial=0.0)), 1e-300)
     for _ in range(max_steps):
         support = np.flatnonzero(in_set)
         if support.size:
@@ -318,8 +320,7 @@ def active_set(
             violation = correlation - l1
         violation[in_set] = -np.inf
         j = int(np.argmax(violation))
-        scale = max(float(np.max(np.abs(X_t.T @ y_t), initial=0.0)), 1e-300)
-        if violation[j] <= 1e-13 * scale:
+        if violation[j] <= tolerance:
             return current
         in_set[j], signs[j] = True, np.sign(correlation[j])
     return None
