@@ -41,6 +41,7 @@ def pytest_terminal_summary(terminalreporter):
     ``user_properties``; that travels back from xdist workers too.
     """
     _report_hostile_input(terminalreporter)
+    _report_summary_lines(terminalreporter)
     totals: dict[str, list] = {}
     for reports in terminalreporter.stats.values():
         for report in reports:
@@ -84,3 +85,16 @@ def _report_hostile_input(terminalreporter) -> None:
             f"HOSTILE INPUT {entry_point}: {tried} tried, {answered} answered, "
             f"{rejected} rejected with a clear error, {tried - answered - rejected} unhandled"
         )
+
+
+def _report_summary_lines(terminalreporter) -> None:
+    """Print every ``("summary", line)`` user property of a call-phase report (SBC p-values,
+    reference-posterior deviations, ...), sorted."""
+    lines = []
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            lines += [value for key, value in report.user_properties if key == "summary"]
+    for line in sorted(lines):
+        terminalreporter.write_line(line)
