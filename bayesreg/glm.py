@@ -50,7 +50,7 @@ from bayesreg._validation import (
     explain_conversion_error,
     reject_non_numeric_columns,
 )
-from bayesreg.inference import warn_on_diagnostics
+from bayesreg.inference import chain_method, warn_on_diagnostics
 from bayesreg.priors import ElasticNetPrior, Flat, Gaussian, Laplace, Prior
 from bayesreg.solvers.glm import (
     Binomial,
@@ -758,13 +758,13 @@ def _sample(
         kwargs = {"n_classes": 2 if K == 1 else K, "fit_intercept": fit_intercept}
     y_arg = jnp.asarray(y)
     n_params = K * (p + int(fit_intercept))
-    chain_method = "parallel" if jax.local_device_count() >= num_chains else "vectorized"
+    method = chain_method(num_chains)
     mcmc = MCMC(
         NUTS(model, dense_mass=n_params <= 200),
         num_warmup=num_warmup,
         num_samples=num_samples,
         num_chains=num_chains,
-        chain_method=chain_method,
+        chain_method=method,
         progress_bar=progress_bar,
     )
     init = _initial_values(family, X, y, weight, prior, result, fit_intercept, rng, num_chains)
@@ -809,6 +809,6 @@ def _sample(
         coords=coords,
         dims=dims,
     )
-    tree["posterior"].attrs.update(chain_method=chain_method, num_warmup=num_warmup)
+    tree["posterior"].attrs.update(chain_method=method, num_warmup=num_warmup)
     warn_on_diagnostics(tree)
     return tree

@@ -2,8 +2,8 @@
 
 The sampler is numpyro's NUTS on the model of :func:`bayesreg.model.make_linear_model`.
 Chains start near the MAP (jittered by about half a marginal standard error), run in
-parallel across devices when there are as many devices as chains and are vectorised
-otherwise.  numpyro compiles the sampler on every run (its ``fori_collect`` jits a new
+parallel across devices when there are as many devices as chains and one after another
+otherwise; either way a ``random_state`` gives the same draws (:func:`chain_method`).  numpyro compiles the sampler on every run (its ``fori_collect`` jits a new
 closure each time), so a call costs compilation plus sampling; reusing a compiled kernel
 is future work.
 """
@@ -27,7 +27,7 @@ from bayesreg.likelihoods import Likelihood, Normal
 from bayesreg.model import RegressionData, make_linear_model
 from bayesreg.priors import Prior
 
-__all__ = ["SamplingWarning", "sample_linear_posterior", "warn_on_diagnostics"]
+__all__ = ["SamplingWarning", "chain_method", "sample_linear_posterior", "warn_on_diagnostics"]
 
 #: Above this many features NUTS adapts a diagonal rather than a dense mass matrix.
 DENSE_MASS_MAX_FEATURES = 200
@@ -37,6 +37,18 @@ _EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob")
 
 class SamplingWarning(UserWarning):
     """NUTS diagnostics suggest the draws may not represent the posterior."""
+
+
+def chain_method(num_chains: int) -> str:
+    """numpyro's way of running the chains: one per device, else one after another.
+
+    Both run the same single-chain program, so a ``random_state`` gives the same draws,
+    bit for bit, on one device or several.  numpyro's ``"vectorized"`` method batches the
+    chains into one program instead, which rounds differently, and NUTS amplifies the
+    difference into different draws within a few hundred iterations; on a CPU it is no
+    faster than running the chains one after another.
+    """
+    return "parallel" if jax.local_device_count() >= num_chains > 1 else "sequential"
 
 
 def _initial_values(
@@ -171,13 +183,13 @@ def sample_linear_posterior(
         target_accept_prob=target_accept_prob,
         init_strategy=init_strategy,
     )
-    chain_method = "parallel" if jax.local_device_count() >= num_chains else "vectorized"
+    method = chain_method(num_chains)
     mcmc = MCMC(
         kernel,
         num_warmup=num_warmup,
         num_samples=num_samples,
         num_chains=num_chains,
-        chain_method=chain_method,
+        chain_method=method,
         progress_bar=progress_bar,
     )
     mcmc.run(
@@ -200,7 +212,7 @@ def sample_linear_posterior(
     )
     _tidy_posterior(tree, noise_scale)
     tree["posterior"].attrs.update(
-        chain_method=chain_method, num_warmup=num_warmup, likelihood=likelihood.name
+        chain_method=method, num_warmup=num_warmup, likelihood=likelihood.name
     )
     _add_log_likelihood(tree, data.X[keep], y, weight, likelihood)
     warn_on_diagnostics(tree)
