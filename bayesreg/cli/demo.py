@@ -1,4 +1,4 @@
-"""The ``bayesreg`` command line.
+"""``bayesreg demo``: ridge and the lasso on the diabetes data, three ways.
 
 ``bayesreg demo`` fits ridge and the lasso on scikit-learn's diabetes data three ways,
 scikit-learn's solver, the exact MAP of :mod:`bayesreg`, and the posterior by NUTS,
@@ -8,18 +8,13 @@ prints them side by side per feature and saves one figure comparing MAP and post
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import itertools
 import os
-import secrets
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import arviz as az
-import jax
 import numpy as np
 import sklearn.linear_model
 import xarray as xr
@@ -28,9 +23,12 @@ from matplotlib.figure import Figure
 from sklearn.datasets import load_diabetes
 
 import bayesreg
+from bayesreg._atomic import write_atomically, write_numbered
+from bayesreg.cli._common import CLIError, use_parallel_chains
+from bayesreg.cli.tables import format_table
 from bayesreg.plotting import plot_map_vs_posterior
 
-__all__ = ["main"]
+__all__ = ["add_parser"]
 
 HDI_PROB = 0.94
 REFERENCE_TOL = 1e-12
@@ -44,16 +42,8 @@ FIGURE_STEM = "map_vs_posterior"
 DEMO_MODELS = (("Ridge", 0.1), ("Lasso", 0.1))
 
 
-class CLIError(Exception):
-    """An error to report as one line and a non-zero exit status, without a traceback."""
-
-
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bayesreg",
-        description="A penalty is a prior: exact penalized fits and their posteriors.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def add_parser(sub) -> argparse.ArgumentParser:
+    """Add the ``demo`` command to the ``bayesreg`` subcommands ``sub``."""
     demo = sub.add_parser(
         "demo",
         help="ridge and lasso on the diabetes data: scikit-learn, MAP and posterior",
@@ -82,8 +72,8 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"overwrite {FIGURE_STEM}.png instead of writing {FIGURE_STEM}-1.png, ...",
     )
-    demo.set_defaults(subparser=demo)
-    return parser
+    demo.set_defaults(subparser=demo, run=run)
+    return demo
 
 
 def _check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -94,19 +84,6 @@ def _check_demo_args(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     ):
         if value < low:
             parser.error(f"{option} must be >= {low}, got {value}")
-
-
-def _use_parallel_chains(num_chains: int) -> None:
-    """Give JAX one CPU device per chain, so that NUTS runs the chains in parallel.
-
-    With a single device numpyro vectorises the chains, which on CPU compiles and runs
-    several times slower (every chain waits for the longest trajectory).  The setting
-    only takes effect before JAX first computes; later it is left as it is.
-    """
-    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
-        return  # the user chose
-    with contextlib.suppress(RuntimeError):  # JAX already initialised
-        jax.config.update("jax_num_cpu_devices", max(num_chains, 1))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,18 +124,7 @@ def _number(value: float) -> str:
 
 def _table(rows: list[tuple[str, ...]], separate_last: bool) -> list[str]:
     """Right-aligned columns under a header, the first column left-aligned."""
-    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
-
-    def line(row):
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
-        return "  ".join(cells)
-
-    rule = "-" * len(line(rows[0]))
-    lines = [line(rows[0]), rule, *(line(row) for row in rows[1:])]
-    if separate_last:
-        lines.insert(-1, rule)
-    return lines
+    return format_table(rows, rules_before=(len(rows) - 1,) if separate_last else ())
 
 
 def _report(result: _ModelResult, args: argparse.Namespace) -> str:
@@ -243,33 +209,19 @@ def _draw_figure(results: Sequence[_ModelResult]):
 def _write_figure(fig, directory: Path, stem: str, *, force: bool) -> Path:
     """Save ``fig`` as PNG under ``directory`` atomically, never replacing a file unless ``force``.
 
-    The figure is written to a hidden temporary file in the same directory, then either
-    moved over ``stem.png`` (``force``) or hard-linked to the first of ``stem.png``,
-    ``stem-1.png``, ``stem-2.png``, ... that does not exist: a link fails rather than
-    replaces, so a file that appears meanwhile is not overwritten either.
+    The figure is staged in a hidden temporary file in the same directory, then either
+    moved over ``stem.png`` (``force``) or linked to the first of ``stem.png``,
+    ``stem-1.png``, ``stem-2.png``, ... that does not exist (:mod:`bayesreg._atomic`):
+    a link fails rather than replaces, so a file that appears meanwhile is not
+    overwritten either.
     """
-    temporary = directory / f".{stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            fig.savefig(handle, format="png", dpi=150)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            target = directory / f"{stem}.png"
-            os.replace(temporary, target)
-            return target
-        for k in itertools.count():
-            target = directory / (f"{stem}.png" if k == 0 else f"{stem}-{k}.png")
-            try:
-                os.link(temporary, target)
-            except FileExistsError:
-                continue
-            return target
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    def write(path: Path) -> None:
+        fig.savefig(path, format="png", dpi=150)
+
+    if force:
+        return write_atomically(directory / f"{stem}.png", write, overwrite=True)
+    return write_numbered(directory, stem, ".png", write)
 
 
 def _prepare_output_dir(directory: Path) -> Path:
@@ -284,9 +236,11 @@ def _prepare_output_dir(directory: Path) -> Path:
     return directory
 
 
-def _demo(args: argparse.Namespace) -> None:
+def run(args: argparse.Namespace) -> None:
+    """Run ``bayesreg demo``; a :class:`CLIError` reports what went wrong."""
+    _check_demo_args(args.subparser, args)
     directory = _prepare_output_dir(args.output_dir)
-    _use_parallel_chains(args.num_chains)
+    use_parallel_chains(args.num_chains)
 
     data = load_diabetes(as_frame=True)
     X, y = data.data, data.target
@@ -308,39 +262,3 @@ def _demo(args: argparse.Namespace) -> None:
     except OSError as err:
         raise CLIError(f"cannot save the figure in {str(directory)!r}: {err}") from err
     print(f"\nFigure saved to {path}")
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``bayesreg`` command line.
-
-    Parameters
-    ----------
-    argv : sequence of str, optional
-        The arguments after the program name; None reads ``sys.argv[1:]``.
-
-    Returns
-    -------
-    int
-        The exit status: 0 on success, 1 on an error reported on stderr.  Invalid
-        arguments exit with status 2 through :mod:`argparse`.
-
-    Notes
-    -----
-    ``demo`` asks JAX for one CPU device per chain (``jax_num_cpu_devices``) so that
-    the chains run in parallel; this is a process-wide setting and only takes effect
-    when nothing in the process has used JAX yet.
-    """
-    parser = _build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        _check_demo_args(args.subparser, args)
-        try:
-            _demo(args)
-        except CLIError as err:
-            print(f"bayesreg: error: {err}", file=sys.stderr)
-            return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
