@@ -24,6 +24,7 @@ from bayesreg.glm import LogisticRegression, PoissonRegressor
 from bayesreg.linear_regression import LinearRegression
 from bayesreg.model_selection import ElasticNetCV, LassoCV, RidgeCV
 from bayesreg.path import RegularizationPath, enet_path, lasso_path, regularization_path
+from bayesreg.persistence import load, save
 from bayesreg.priors import (
     BayesianLasso,
     Bridge,
@@ -79,6 +80,8 @@ __all__ = [
     "__version__",
     "enet_path",
     "lasso_path",
+    "load",
     "regularization_path",
+    "save",
     "solve_map",
 ]
