@@ -35,7 +35,10 @@ from bayesreg import comparison
 from bayesreg._validation import (
     check_same_length,
     check_single_target,
+    check_squares_fit_float64,
+    column_names,
     explain_conversion_error,
+    reject_complex_and_dates,
     reject_non_numeric_columns,
 )
 from bayesreg.likelihoods import Likelihood, Normal
@@ -46,6 +49,7 @@ __all__ = [
     "check_distribution",
     "check_enough_observations",
     "check_sampling_arguments",
+    "check_score_input",
     "checked_sample_weight",
     "feature_names",
     "validated_X",
@@ -83,6 +87,25 @@ def check_enough_observations(data: RegressionData) -> None:
         )
 
 
+def check_score_input(y, sample_weight, score_name: str) -> None:
+    """``score_name`` (R^2, D^2) needs 2 samples and non-negative weights.
+
+    It divides by the (weighted) spread of ``y``: scikit-learn warns and returns NaN for
+    one sample, and takes negative weights as given (an R^2 above 1).
+    """
+    try:
+        n = _num_samples(y)
+    except TypeError:  # not array-like: scikit-learn's validation says so
+        return
+    if n < 2:
+        raise ValueError(
+            f"{score_name} is not defined for fewer than 2 samples (got {n}): it compares "
+            "the errors with the spread of y. Score the model on more data."
+        )
+    if sample_weight is not None:
+        checked_sample_weight(sample_weight, np.empty((n, 0)))
+
+
 def checked_sample_weight(sample_weight, X: np.ndarray) -> np.ndarray:
     """Float64 weights, one per row of ``X``, non-negative with a positive sum."""
     if sample_weight is not None:
@@ -107,6 +130,7 @@ def validated_X(estimator, X) -> np.ndarray:
     """``X`` for a fitted estimator's predictions, checked in numpy with a clear error."""
     check_is_fitted(estimator)
     reject_non_numeric_columns(X)
+    reject_complex_and_dates(X, "X")
     try:
         return validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse=False)
     except (ValueError, TypeError) as err:
@@ -139,6 +163,8 @@ class BayesianLinearRegressor(RegressorMixin, BaseEstimator):
     def _validated_data(self, X, y, sample_weight, *, reset: bool) -> RegressionData:
         """Check and convert the inputs in numpy, before anything is traced or solved."""
         reject_non_numeric_columns(X)
+        reject_complex_and_dates(X, "X")
+        reject_complex_and_dates(y, "y")
         check_single_target(y)
         check_same_length(X, y)
         try:
@@ -149,6 +175,9 @@ class BayesianLinearRegressor(RegressorMixin, BaseEstimator):
             explain_conversion_error(X, y, err)
             raise
         sample_weight = checked_sample_weight(sample_weight, X_valid)
+        check_squares_fit_float64(
+            X_valid, y_valid, sample_weight, feature_names=column_names(X, X_valid.shape[1])
+        )
         return RegressionData.from_arrays(
             X_valid, y_valid, self._weights(sample_weight), self.fit_intercept
         )
@@ -236,6 +265,18 @@ class BayesianLinearRegressor(RegressorMixin, BaseEstimator):
         key = jax.random.key(int(rng.randint(2**31 - 1)))
         draws = means[pick] + np.asarray(noise.sample(key, (X.shape[0],)))[..., 0].T
         return draws.T
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """R^2 of the MAP prediction, as scikit-learn's ``RegressorMixin.score``.
+
+        Raises
+        ------
+        ValueError
+            For fewer than 2 samples, where R^2 is not defined (scikit-learn warns and
+            returns NaN).
+        """
+        check_score_input(y, sample_weight, "R^2")
+        return super().score(X, y, sample_weight=sample_weight)
 
     # -- model comparison --------------------------------------------------------------
     def loo(self, **kwargs):

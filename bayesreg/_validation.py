@@ -13,9 +13,21 @@ from sklearn.utils.validation import _num_samples
 __all__ = [
     "check_same_length",
     "check_single_target",
+    "check_squares_fit_float64",
+    "column_names",
     "explain_conversion_error",
+    "reject_complex_and_dates",
     "reject_non_numeric_columns",
 ]
+
+#: The largest (weighted) sum of squares of a column of ``X`` or of ``y`` accepted.  The
+#: solvers form ``X~' S X~``, ``X~' S y~`` and ``y~' S y~`` (and sums of a few of them), so
+#: each must stay below float64's largest number, 1.8e308, with room to spare.
+MAX_SUM_OF_SQUARES = 1e300
+#: The smallest sum of squares of the centred values of a column that is not constant:
+#: below it the squares are subnormal or 0 in float64, and the column would be taken for
+#: a constant one (weight 0) or divide by zero.
+MIN_SUM_OF_SQUARES = 1e-300
 
 
 def _is_numeric_dtype(dtype) -> bool:
@@ -57,6 +69,99 @@ def reject_non_numeric_columns(X) -> None:
             f"X has non-numeric columns {bad}; encode them as numbers first "
             "(for example with sklearn.preprocessing.OneHotEncoder)."
         )
+
+
+def column_names(X, n_columns: int) -> list[str]:
+    """The DataFrame's column names, else ``x0, x1, ...``: how messages name columns."""
+    columns = getattr(X, "columns", None)
+    if columns is not None and len(columns) == n_columns:
+        return [str(c) for c in columns]
+    return [f"x{j}" for j in range(n_columns)]
+
+
+def _kind(dtype) -> str:
+    """numpy's one-letter kind of a numpy or pandas dtype ("O" when it has none)."""
+    kind = getattr(dtype, "kind", "O")
+    return kind if isinstance(kind, str) else "O"
+
+
+def reject_complex_and_dates(values, name: str) -> None:
+    """Refuse complex numbers, dates and durations before scikit-learn's conversion.
+
+    scikit-learn refuses complex input with a message that prints the whole array, and
+    converts ``datetime64`` / ``timedelta64`` arrays silently to counts of their unit
+    (days, seconds or nanoseconds since 1970, as the dtype says).  Both are named here;
+    DataFrame columns of those dtypes are named by column.
+    """
+    dtypes = getattr(values, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):  # a DataFrame
+        kinds = {str(column): _kind(dtype) for column, dtype in dtypes.items()}
+        where = {kind: [c for c, k in kinds.items() if k == kind] for kind in "cmM"}
+        described = {kind: f"{name} columns {columns}" for kind, columns in where.items()}
+    else:
+        dtype = getattr(values, "dtype", None)
+        if dtype is None and isinstance(values, list | tuple):
+            try:
+                dtype = np.asarray(values).dtype
+            except (ValueError, TypeError):  # ragged: left to scikit-learn's validation
+                return
+        kind = _kind(dtype)
+        where = {k: [name] if k == kind else [] for k in "cmM"}
+        described = dict.fromkeys("cmM", f"{name} (dtype {dtype})")
+    if where["c"]:
+        raise ValueError(
+            f"Complex data not supported: {described['c']} holds complex numbers. Pass "
+            "the real part (numpy.real), or the real and imaginary parts as two columns."
+        )
+    if where["m"] or where["M"]:
+        kind = "M" if where["M"] else "m"
+        raise ValueError(
+            f"{described[kind]} holds {'dates' if kind == 'M' else 'durations'}, not "
+            "numbers; convert them first, e.g. to days: (x - x.min()) / "
+            "numpy.timedelta64(1, 'D')."
+        )
+
+
+def check_squares_fit_float64(
+    X: np.ndarray,
+    y: np.ndarray | None = None,
+    sample_weight: np.ndarray | None = None,
+    *,
+    feature_names=None,
+) -> None:
+    """Refuse validated data whose squares float64 cannot hold.
+
+    The solvers work with the sums of squares and products of the columns of ``X`` and
+    of ``y``.  A (weighted) sum of squares above ``MAX_SUM_OF_SQUARES`` = 1e300 would
+    overflow there (``X`` of order 1e150 and more), and a column that varies by so little
+    that the sum of its centred squares is below ``MIN_SUM_OF_SQUARES`` = 1e-300 would be
+    taken for a constant (``X`` of order 1e-150 and less): both are named, with the fix,
+    rescaling.
+    """
+    weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    names = column_names(None, X.shape[1]) if feature_names is None else feature_names
+    columns = [("X", names[j], X[:, j]) for j in range(X.shape[1])]
+    if y is not None:
+        columns.append(("y", None, y))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for what, label, values in columns:
+            where = what if label is None else f"X column {label!r}"
+            squares = float(weight @ np.square(values))
+            if not squares <= MAX_SUM_OF_SQUARES:
+                raise ValueError(
+                    f"{where} has values up to {np.max(np.abs(values)):.3g}: the sum of "
+                    f"their squares{' times sample_weight' if sample_weight is not None else ''}"
+                    " exceeds 1e300, more than float64 holds in the products the solvers "
+                    "form. Rescale it, e.g. with sklearn.preprocessing.StandardScaler."
+                )
+            spread = np.ptp(values) if values.size else 0.0
+            centred = values - np.mean(values)
+            if spread > 0 and not float(centred @ centred) >= MIN_SUM_OF_SQUARES:
+                raise ValueError(
+                    f"{where} varies by only {spread:.3g}: the sum of its centred squares "
+                    "is below 1e-300, where float64 loses it, so it would be taken for a "
+                    "constant. Rescale it, e.g. with sklearn.preprocessing.StandardScaler."
+                )
 
 
 def explain_conversion_error(X, y, err: Exception) -> None:

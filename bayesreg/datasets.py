@@ -56,6 +56,9 @@ def load_prostate(*, return_X_y: bool = False, as_frame: bool = False):
     >>> prostate.data.shape, int(prostate.train.sum())
     ((97, 8), 67)
     """
+    for name, flag in (("return_X_y", return_X_y), ("as_frame", as_frame)):
+        if not isinstance(flag, bool | np.bool_):
+            raise TypeError(f"{name} must be True or False, got {flag!r}.")
     table = resources.files("bayesreg.data").joinpath("prostate.data").read_text()
     lines = table.splitlines()
     header = lines[0].split()

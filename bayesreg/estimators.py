@@ -103,8 +103,11 @@ class _PenalizedRegression(BayesianLinearRegressor):
         ValueError
             Before any solver runs, on invalid hyperparameters, and on ``X``, ``y`` or
             ``sample_weight`` that are empty, of mismatched lengths, not finite or not
-            numeric (the columns are named), on negative or all-zero weights and on a
-            ``y`` with several columns.
+            numeric (the columns are named; complex numbers, dates and durations
+            included), on negative or all-zero weights, on a ``y`` with several columns,
+            and on a column of ``X`` or a ``y`` whose sum of squares leaves float64's
+            range (values beyond about 1e150, or varying by less than about 1e-150:
+            rescale them).
         TypeError
             Before any solver runs, on cells of ``X`` that are neither numbers nor strings.
         """

@@ -27,6 +27,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 from numpyro.distributions import constraints
 from numpyro.infer import MCMC, NUTS
+from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model._base import LinearClassifierMixin
@@ -35,19 +36,21 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    validate_data,
-)
+from sklearn.utils.validation import check_array, validate_data
 
 from bayesreg._base import (
     check_sampling_arguments,
+    check_score_input,
     checked_sample_weight,
     feature_names,
     validated_X,
 )
 from bayesreg._validation import (
     check_same_length,
+    check_squares_fit_float64,
+    column_names,
     explain_conversion_error,
+    reject_complex_and_dates,
     reject_non_numeric_columns,
 )
 from bayesreg.inference import chain_method, warn_on_diagnostics
@@ -73,9 +76,12 @@ class _GLMMixin:
 
     def _validate(self, X, y, *, reset: bool, y_numeric: bool):
         reject_non_numeric_columns(X)
+        reject_complex_and_dates(X, "X")
+        if y_numeric:
+            reject_complex_and_dates(y, "y")
         check_same_length(X, y)
         try:
-            return validate_data(
+            X_valid, y_valid = validate_data(
                 self, X, y, reset=reset, dtype=np.float64, y_numeric=y_numeric, accept_sparse=False
             )
         except (ValueError, TypeError) as err:
@@ -84,6 +90,12 @@ class _GLMMixin:
             else:
                 explain_conversion_error(X, None, err)
             raise
+        check_squares_fit_float64(
+            X_valid,
+            np.asarray(y_valid, dtype=np.float64) if y_numeric else None,
+            feature_names=column_names(X, X_valid.shape[1]),
+        )
+        return X_valid, y_valid
 
     def _validate_X(self, X) -> np.ndarray:
         return validated_X(self, X)
@@ -351,8 +363,9 @@ class LogisticRegression(_GLMMixin, LinearClassifierMixin, BaseEstimator):
         """Class probabilities at the MAP, columns ordered as ``classes_``."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            p1 = 1.0 / (1.0 + np.exp(-scores))
-            return np.column_stack([1.0 - p1, p1])
+            # expit, not 1 / (1 + exp(-s)): exp(-s) overflows for s below about -709.
+            p1 = expit(scores)
+            return np.column_stack([expit(-scores), p1])
         scores = scores - scores.max(axis=1, keepdims=True)
         e = np.exp(scores)
         return e / e.sum(axis=1, keepdims=True)
@@ -554,7 +567,15 @@ class PoissonRegressor(_GLMMixin, RegressorMixin, BaseEstimator):
                 "Some value(s) of y are out of the valid range of the loss: Poisson "
                 "regression needs y >= 0."
             )
-        return X, y, checked_sample_weight(sample_weight, X)
+        weight = checked_sample_weight(sample_weight, X)
+        if np.all(y[weight > 0] == 0) and (self.fit_intercept or float(self.alpha) == 0):
+            raise ValueError(
+                "every count in y is 0: the Poisson likelihood then grows without bound as "
+                "the predicted mean exp(b + x'w) goes to 0, so the MAP has an intercept of "
+                "-infinity (or, without a penalty, weights of infinite size). Fit data with "
+                "some positive counts."
+            )
+        return X, y, weight
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
         """Fit the MAP (= scikit-learn's penalised solution) to rounding.
@@ -600,8 +621,25 @@ class PoissonRegressor(_GLMMixin, RegressorMixin, BaseEstimator):
         return np.exp(self._validate_X(X) @ self.coef_ + self.intercept_)
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """D^2, the fraction of Poisson deviance explained (as scikit-learn's)."""
-        return float(d2_tweedie_score(y, self.predict(X), sample_weight=sample_weight, power=1))
+        """D^2, the fraction of Poisson deviance explained (as scikit-learn's).
+
+        Raises
+        ------
+        ValueError
+            For fewer than 2 samples, negative weights, or a constant ``y``: D^2 divides
+            by the deviance of the constant model, which is then 0 (scikit-learn warns
+            and returns NaN).
+        """
+        check_score_input(y, sample_weight, "D^2")
+        y_pred = self.predict(X)
+        y_true = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        if y_true.ndim == 1 and y_true.size and np.ptp(y_true) == 0:
+            raise ValueError(
+                f"D^2 is not defined for a constant y (every value is {y_true[0]:g}): the "
+                "deviance of the constant model it compares with is 0. Score the model on "
+                "data whose counts vary."
+            )
+        return float(d2_tweedie_score(y_true, y_pred, sample_weight=sample_weight, power=1))
 
     def sample_posterior(
         self,

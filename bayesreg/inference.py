@@ -3,9 +3,10 @@
 The sampler is numpyro's NUTS on the model of :func:`bayesreg.model.make_linear_model`.
 Chains start near the MAP (jittered by about half a marginal standard error), run in
 parallel across devices when there are as many devices as chains and one after another
-otherwise; either way a ``random_state`` gives the same draws (:func:`chain_method`).  numpyro compiles the sampler on every run (its ``fori_collect`` jits a new
-closure each time), so a call costs compilation plus sampling; reusing a compiled kernel
-is future work.
+otherwise; either way a ``random_state`` gives the same draws (:func:`chain_method`).
+numpyro compiles the sampler on every run (its ``fori_collect`` jits a new closure each
+time), so a call costs compilation plus sampling; reusing a compiled kernel is future
+work.
 """
 
 from __future__ import annotations

@@ -256,6 +256,14 @@ class LinearRegression(BayesianLinearRegressor):
             ``observed_data``; also stored as ``posterior_``.
         """
         check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
+        if (
+            isinstance(target_accept_prob, bool)
+            or not isinstance(target_accept_prob, Real)
+            or not 0.0 < target_accept_prob < 1.0
+        ):
+            raise ValueError(
+                f"target_accept_prob must be a number in (0, 1), got {target_accept_prob!r}."
+            )
         prior = self._checked_model()
         data = self._validated_data(X, y, sample_weight, reset=True)
         if self.noise_scale is None:

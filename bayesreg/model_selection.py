@@ -470,22 +470,33 @@ def ridge_loo_errors(data: RegressionData, alphas: ArrayLike) -> np.ndarray:
     Uy, Uq = U.T @ y_t, U.T @ q
     d2 = d**2
     out = np.empty((n, len(np.atleast_1d(alphas))))
+    eps = np.finfo(np.float64).eps
     for k, alpha in enumerate(np.atleast_1d(alphas)):
         alpha = float(alpha)
         if n <= p:  # U is square: work with 1 - f = alpha / (d^2 + alpha)
             shrink = alpha / (d2 + alpha)
             resid = U @ (shrink * Uy)
             one_minus_h = (U**2) @ shrink
+            size = one_minus_h.copy()
             q_resid = U @ (shrink * Uq)
         else:  # 1 - f - 1 = -d^2 / (d^2 + alpha), plus the identity
             shrink = alpha / (d2 + alpha) - 1.0
             resid = U @ (shrink * Uy) + y_t
             one_minus_h = (U**2) @ shrink + 1.0
+            size = (U**2) @ np.abs(shrink) + 1.0
             q_resid = U @ (shrink * Uq) + q
         if data.fit_intercept:
             # q'q is sum s; (I - X~ (.)^{-1} X~') q = q since X~' q = 0 (up to rounding).
-            one_minus_h = one_minus_h - q_resid * q / (q @ q)
-        out[:, k] = resid / one_minus_h
+            intercept_part = q_resid * q / (q @ q)
+            one_minus_h = one_minus_h - intercept_part
+            size = size + np.abs(intercept_part)
+        # 1 - h_ii is a difference of terms of size ``size``: where it is within their
+        # rounding, the sample has leverage 1 to float64 precision (as many parameters as
+        # samples, or alpha negligible against X~'X~) and its error r_i / (1 - h_ii) is
+        # rounding over rounding: NaN, not a number that could win.
+        unreliable = (q > 0) & (np.abs(one_minus_h) <= 100.0 * (p + 2) * eps * size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, k] = np.where(unreliable, np.nan, resid / np.where(unreliable, 1.0, one_minus_h))
     return out
 
 
@@ -615,8 +626,14 @@ class RidgeCV(Ridge):
                 predictions[~positive, k] = refit.predict(data.X[~positive])
         scorer = check_scoring(_Identity(), scoring=self.scoring)
         params = {} if sample_weight is None else {"sample_weight": data.sample_weight}
+        # An alpha whose leave-one-out errors are not computable (NaN) scores NaN.
         scores = np.array(
-            [scorer(_Identity(), predictions[:, k], data.y, **params) for k in range(len(alphas))]
+            [
+                np.nan
+                if np.any(np.isnan(predictions[:, k]))
+                else scorer(_Identity(), predictions[:, k], data.y, **params)
+                for k in range(len(alphas))
+            ]
         )
         return scores, predictions
 
@@ -663,6 +680,13 @@ class RidgeCV(Ridge):
         if self.cv is not None and self.alpha_per_target:
             raise ValueError("cv!=None and alpha_per_target=True are incompatible")
         data = self._validated_data(X, y, sample_weight, reset=True)
+        n_weighted = int(np.count_nonzero(data.sample_weight))
+        if self.cv is None and n_weighted < 2:
+            raise ValueError(
+                "RidgeCV's leave-one-out (cv=None) needs at least 2 samples with positive "
+                f"weight, got {n_weighted} sample{'' if n_weighted == 1 else 's'} with "
+                "positive weight: with one, no sample is left to predict it from."
+            )
         if self.cv is None:
             scores, per_sample = self._loo_scores(data, alphas, sample_weight)
             if self.store_cv_results:
@@ -670,6 +694,13 @@ class RidgeCV(Ridge):
         else:
             raw = None if sample_weight is None else data.sample_weight
             scores = self._kfold_scores(data.X, data.y, raw, alphas)
+        if np.all(np.isnan(scores)):
+            raise ValueError(
+                "RidgeCV cannot compute the leave-one-out error at any alpha: some sample "
+                "has leverage 1 to float64 precision (as many parameters as samples, or "
+                "every alpha negligible against X'X). Use K-fold CV (cv=5), larger alphas, "
+                "or rescale X."
+            )
         # The first best wins (scikit-learn: strict improvement; its grid search ranks
         # ties to the first parameter); NaN scores never win.
         finite = np.where(np.isnan(scores), -np.inf, scores)

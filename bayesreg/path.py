@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import math
 import warnings
 from numbers import Integral, Real
 from typing import NamedTuple
@@ -30,10 +31,18 @@ from numpy.typing import ArrayLike
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_array, check_X_y
 
-from bayesreg._validation import check_same_length, check_single_target
+from bayesreg._validation import (
+    check_same_length,
+    check_single_target,
+    check_squares_fit_float64,
+    column_names,
+    explain_conversion_error,
+    reject_complex_and_dates,
+    reject_non_numeric_columns,
+)
 from bayesreg.model import RegressionData
 from bayesreg.priors import ElasticNetPrior, Laplace, Prior
-from bayesreg.solvers import Certificate, solve_map
+from bayesreg.solvers import Certificate, check_solver_settings, solve_map
 
 __all__ = [
     "RegularizationPath",
@@ -171,13 +180,45 @@ def alpha_grid(
 
 
 def _check_alphas(alphas) -> np.ndarray:
-    """A user's grid as a float array in decreasing order."""
-    grid = np.asarray(alphas, dtype=np.float64).reshape(-1)
+    """A user's grid (a number or a 1-D array) as a float array in decreasing order."""
+    raw = np.asarray(alphas)
+    if raw.dtype.kind not in "iuf" or raw.ndim > 1:
+        raise ValueError(f"alphas must be a number or a 1-D array of numbers, got {alphas!r}.")
+    grid = raw.astype(np.float64).reshape(-1)
     if grid.size == 0:
         raise ValueError("alphas is empty: give at least one penalty strength.")
     if not np.all(np.isfinite(grid)) or np.any(grid < 0):
         raise ValueError(f"alphas must be finite and >= 0, got {alphas!r}.")
     return np.sort(grid)[::-1]
+
+
+def _check_grid_settings(eps, n_alphas) -> None:
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be a finite number > 0, got {eps!r}.")
+    if isinstance(n_alphas, bool) or not isinstance(n_alphas, Integral) or n_alphas < 1:
+        raise ValueError(f"the number of alphas must be an integer >= 1, got {n_alphas!r}.")
+
+
+def _check_vector(values, n_features: int, name: str) -> np.ndarray | None:
+    """None, or finite float64 values of shape (n_features,)."""
+    if values is None:
+        return None
+    try:
+        vector = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be an array of numbers, got {values!r}.") from err
+    if vector.shape != (n_features,):
+        raise ValueError(
+            f"{name} must have shape ({n_features},), one value per feature; got {vector.shape}."
+        )
+    if not np.all(np.isfinite(vector)):
+        raise ValueError(f"{name} must be finite, got {vector!r}.")
+    return vector
+
+
+def _check_flag(name: str, value) -> None:
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be True or False, got {value!r}.")
 
 
 def _check_l1_ratio(l1_ratio) -> float:
@@ -252,10 +293,18 @@ def _warn_if_not_converged(path: RegularizationPath, tol: float, max_iter: int) 
 
 
 def _check_Xy(X, y) -> tuple[np.ndarray, np.ndarray]:
+    reject_non_numeric_columns(X)
+    reject_complex_and_dates(X, "X")
+    reject_complex_and_dates(y, "y")
     check_single_target(y)
     check_same_length(X, y)
-    X, y = check_X_y(X, y, dtype=np.float64, y_numeric=True, accept_sparse=False)
-    return X, y
+    try:
+        X_valid, y_valid = check_X_y(X, y, dtype=np.float64, y_numeric=True, accept_sparse=False)
+    except (ValueError, TypeError) as err:
+        explain_conversion_error(X, y, err)
+        raise
+    check_squares_fit_float64(X_valid, y_valid, feature_names=column_names(X, X_valid.shape[1]))
+    return X_valid, y_valid
 
 
 def regularization_path(
@@ -326,7 +375,12 @@ def regularization_path(
     features at a time.
     """
     l1_ratio = _check_l1_ratio(l1_ratio)
+    check_solver_settings(tol, max_iter, positive=positive)
+    _check_flag("fit_intercept", fit_intercept)
+    if alphas is None:
+        _check_grid_settings(eps, n_alphas)
     X, y = _check_Xy(X, y)
+    coef_init = _check_vector(coef_init, X.shape[1], "coef_init")
     n = X.shape[0]
     if sample_weight is not None:
         sample_weight = check_array(
@@ -358,7 +412,7 @@ def regularization_path(
         positive=positive,
         tol=tol,
         max_iter=max_iter,
-        coef_init=None if coef_init is None else np.asarray(coef_init, dtype=np.float64),
+        coef_init=coef_init,
     )
     _warn_if_not_converged(path, tol, max_iter)
     return path
@@ -425,15 +479,20 @@ def enet_path(
         Only when ``return_n_iter``.
     """
     l1_ratio = _check_l1_ratio(l1_ratio)
+    check_solver_settings(tol, max_iter, positive=positive)
+    _check_flag("return_n_iter", return_n_iter)
     X, y = _check_Xy(X, y)
+    coef_init = _check_vector(coef_init, X.shape[1], "coef_init")
     size = 100 if n_alphas is None else n_alphas
     if alphas is None or isinstance(alphas, Integral):
         # scikit-learn's path works on a Fortran-ordered copy of X; X'y then sums in
         # the same order, so the grid agrees to the last bit.
         X = np.asfortranarray(X)
         size = size if alphas is None else alphas
-        if isinstance(size, bool) or not isinstance(size, Integral) or size < 1:
-            raise ValueError(f"the number of alphas must be an integer >= 1, got {size!r}.")
+        _check_grid_settings(eps, size)
+        if np.ndim(Xy) == 2 and np.shape(Xy)[1] == 1:  # (n_features, 1): one target
+            Xy = np.asarray(Xy)[:, 0]
+        Xy = _check_vector(Xy, X.shape[1], "Xy")
         grid = alpha_grid(
             X,
             y,
@@ -454,7 +513,7 @@ def enet_path(
         positive=positive,
         tol=tol,
         max_iter=max_iter,
-        coef_init=None if coef_init is None else np.asarray(coef_init, dtype=np.float64),
+        coef_init=coef_init,
     )
     _warn_if_not_converged(path, tol, max_iter)
     if return_n_iter:

@@ -38,6 +38,9 @@ __all__ = [
 #: cycle (C0 ... C5), shared with the bridge priors of
 #: :func:`bayesreg.plotting.penalties.teaching_priors`.
 STANDARD_POWERS = (0.5, 1.0, 2.0, 3.0, 4.0, math.inf)
+#: The smallest power drawn: 3^(1/p) overflows float64 for p < 1/646, and below 0.01 the
+#: ball is indistinguishable from the axes.
+MIN_POWER = 0.01
 #: Angles per quadrant of each 2-D boundary; even, so that the diagonal (the corner of
 #: the p = inf square) is on the grid, as are the axes (the corners of the p <= 1 balls).
 _N_QUADRANT = 500
@@ -72,6 +75,12 @@ def _checked_powers(powers) -> tuple[float, ...]:
             raise ValueError(
                 f"every power must be > 0 (math.inf for the max norm), got {p!r}; "
                 "||w||_p is not defined for p <= 0."
+            )
+        if p < MIN_POWER:
+            raise ValueError(
+                f"every power must be at least {MIN_POWER:g}, got {p!r}: (|x_1|^p + ... + "
+                "|x_d|^p)^(1/p) overflows float64 below it (the ball is then the union of "
+                "the axes, drawn by no curve)."
             )
         checked.append(float(p))
     if not checked:
@@ -181,8 +190,8 @@ def plot_lp_balls(
     TypeError
         If a power is not a real number, or ``ax`` is a 3-D axes.
     ValueError
-        If a power is ``<= 0`` or NaN, ``powers`` is empty, or ``radius`` is not a finite
-        positive number.
+        If a power is below 0.01 or NaN, ``powers`` is empty, or ``radius`` is not a
+        finite number between 1.5e-154 and 1.3e154 (its square must be a float64).
 
     Examples
     --------
@@ -193,7 +202,7 @@ def plot_lp_balls(
     [0.5]
     """
     powers = _checked_powers(powers)
-    check_positive("radius", radius)
+    check_positive("radius", radius, squared=True)
     radius = float(radius)
     if ax is not None and getattr(ax, "name", None) == "3d":
         raise TypeError("ax is a 3-D axes; plot_lp_balls draws in the plane (2-D axes).")
@@ -371,11 +380,12 @@ def plot_lp_balls_3d(
     TypeError
         If a power is not a real number or an axes is not 3-D.
     ValueError
-        If a power is ``<= 0`` or NaN, ``powers`` is empty, ``radius`` is not a finite
-        positive number, or the number of axes differs from the number of powers.
+        If a power is below 0.01 or NaN, ``powers`` is empty, ``radius`` is not a finite
+        number between 1.5e-154 and 1.3e154, or the number of axes differs from the
+        number of powers.
     """
     powers = _checked_powers(powers)
-    check_positive("radius", radius)
+    check_positive("radius", radius, squared=True)
     radius = float(radius)
     axes = _checked_3d_axes(ax, len(powers))
     colors = _power_colors(powers)

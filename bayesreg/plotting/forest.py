@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from numbers import Real
 from typing import TYPE_CHECKING
 
 import arviz as az
@@ -11,7 +12,7 @@ import xarray as xr
 from matplotlib.transforms import blended_transform_factory
 from numpy.typing import ArrayLike
 
-from bayesreg.plotting._common import SAMPLE_DIMS, as_vector, coef_draws, new_axes
+from bayesreg.plotting._common import SAMPLE_DIMS, as_vector, coef_draws, new_axes, real_array
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -170,8 +171,8 @@ def plot_map_vs_posterior(
     >>> tree = est.sample_posterior(X, y, random_state=0)  # doctest: +SKIP
     >>> drawn = plot_map_vs_posterior(tree, est.coef_)  # doctest: +SKIP
     """
-    if not 0.0 < hdi_prob < 1.0:
-        raise ValueError(f"hdi_prob must be in (0, 1), got {hdi_prob!r}.")
+    if isinstance(hdi_prob, bool) or not isinstance(hdi_prob, Real) or not 0.0 < hdi_prob < 1.0:
+        raise ValueError(f"hdi_prob must be a number in (0, 1), got {hdi_prob!r}.")
     draws, feature_dim = coef_draws(posterior, var_name)
     n_features = draws.sizes[feature_dim]
     coef_map = as_vector(coef_map, n_features, "coef_map")
@@ -265,7 +266,7 @@ def plot_map_vs_posterior(
 def _near_zero_widths(near_zero, n_features: int) -> np.ndarray:
     """``near_zero`` as one finite positive half-width per feature."""
     if np.ndim(near_zero) == 0:
-        widths = np.full(n_features, near_zero, dtype=np.float64)
+        widths = np.full(n_features, real_array(near_zero, "near_zero"))
     else:
         widths = as_vector(near_zero, n_features, "near_zero")
     if not np.all(np.isfinite(widths)) or np.any(widths <= 0):

@@ -33,7 +33,7 @@ from sklearn.utils.validation import check_is_fitted
 from bayesreg.estimators import ElasticNet, Lasso, Ridge
 from bayesreg.marginal_posterior import closed_form_rate, coef_marginal_log_density
 from bayesreg.model import RegressionData
-from bayesreg.plotting._common import SAMPLE_DIMS, coef_draws, new_axes
+from bayesreg.plotting._common import SAMPLE_DIMS, coef_draws, new_axes, real_array
 from bayesreg.priors import Prior
 
 if TYPE_CHECKING:
@@ -522,7 +522,7 @@ def plot_constraint(
         radii = _contour_radii(int(levels), map_radius, ols, gram, xlim, ylim)
         level_values = loss_at_ols + 0.5 * problem.scale * radii**2
     else:
-        level_values = np.atleast_1d(np.asarray(levels, dtype=np.float64))
+        level_values = np.atleast_1d(real_array(levels, "levels"))
         if level_values.ndim != 1 or not np.all(np.isfinite(level_values)):
             raise ValueError(f"levels must be an integer or a 1-D array of losses, got {levels!r}.")
         if np.any(level_values < loss_at_ols):
@@ -844,6 +844,8 @@ def plot_posterior_plane(
 
     The grid moments are midpoint-rule integrals: ``E[w] = sum_cells w p / sum p``.
     """
+    if not isinstance(method, str) or method not in ("auto", "closed-form", "quadrature"):
+        raise ValueError(f'method must be "auto", "closed-form" or "quadrature", got {method!r}.')
     problem = _plane_problem(estimator, X, y, sample_weight, feature_names, allow_zero_map=True)
     if (
         isinstance(grid_size, bool)
@@ -851,7 +853,7 @@ def plot_posterior_plane(
         or grid_size < 20
     ):
         raise ValueError(f"grid_size must be an integer >= 20, got {grid_size!r}.")
-    probs = np.asarray(hdi_probs, dtype=np.float64).ravel()
+    probs = real_array(hdi_probs, "hdi_probs").ravel()
     if probs.size == 0 or not np.all((probs > 0) & (probs < 1)):
         raise ValueError(f"hdi_probs must be probabilities in (0, 1), got {hdi_probs!r}.")
     probs = np.sort(probs)[::-1]
@@ -868,7 +870,7 @@ def plot_posterior_plane(
     if extent is None:
         box = _default_extent(problem, log_density)
     else:
-        box = np.asarray(extent, dtype=np.float64).ravel()
+        box = real_array(extent, "extent").ravel()
         if (
             box.shape != (4,)
             or not np.all(np.isfinite(box))

@@ -98,6 +98,8 @@ def _path_arrays(path) -> tuple[np.ndarray, np.ndarray]:
         )
     if not (np.all(np.isfinite(alphas)) and np.all(np.isfinite(coefs))):
         raise ValueError("path.alphas and path.coefs must be finite.")
+    if np.any(alphas < 0):
+        raise ValueError(f"path.alphas must be >= 0 (penalty strengths), got {alphas.min():.4g}.")
     order = np.argsort(-alphas, kind="stable")  # decreasing, as a path is walked
     return alphas[order], coefs[:, order]
 

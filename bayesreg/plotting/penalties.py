@@ -180,6 +180,10 @@ def _default_label(prior: Prior) -> str:
     return f"{type(prior).__name__}({fields})" if dataclasses.is_dataclass(prior) else repr(prior)
 
 
+#: The widest grid: the penalties square ``w``, which must stay a float64.
+_MAX_GRID = 1e150
+
+
 def _checked_grid(w) -> np.ndarray:
     if w is None:
         return DEFAULT_GRID.copy()
@@ -194,6 +198,11 @@ def _checked_grid(w) -> np.ndarray:
         )
     if not np.isfinite(grid).all():
         raise ValueError("w must be finite; it holds NaN or inf.")
+    if np.max(np.abs(grid)) > _MAX_GRID:
+        raise ValueError(
+            f"w must lie within +-{_MAX_GRID:g}, got values up to {np.max(np.abs(grid)):.3g}: "
+            "the Gaussian and Student-t penalties square it, beyond float64's range."
+        )
     if not (np.diff(grid) > 0).all():
         raise ValueError("w must be strictly increasing; sort it (numpy.unique does).")
     return grid
@@ -222,15 +231,18 @@ def _density_ylim(densities: np.ndarray) -> tuple[float, float]:
     # any, so that the pole's curve leaves the top of the panel.
     bounded = [d for d in densities if np.isfinite(d).all()]
     values = np.concatenate(bounded) if bounded else densities[np.isfinite(densities)]
-    return 0.0, 1.15 * float(values.max())
+    top = 1.15 * float(values.max(initial=0.0))
+    return 0.0, top if top > 0 else 1.0  # densities that underflow to 0 on a wide grid
 
 
 def _penalty_ylim(penalties: np.ndarray) -> tuple[float, float]:
     # Twice the smallest of the priors' largest values on the grid (at most the largest):
     # the gentlest penalty fills half the panel, steep ones (|w|^4) leave it at the sides
     # instead of flattening the others.  Below 0 is room for the kink's note.
-    tops = np.array([row[np.isfinite(row)].max() for row in penalties])
+    tops = np.array([row[np.isfinite(row)].max(initial=0.0) for row in penalties])
     top = 1.05 * float(min(2.0 * tops.min(), tops.max()))
+    if not top > 0:  # a grid so narrow that every penalty is 0 to float64 precision
+        top = 1.0
     return -0.16 * top, top
 
 
@@ -265,8 +277,8 @@ def plot_prior_penalty(
         otherwise each prior's repr is used.  Supported priors: those of
         :func:`~bayesreg.priors.prior_log_density`.
     w : array-like of shape (n_grid,), optional
-        Strictly increasing, finite grid; default ``numpy.linspace(-3, 3, 601)``, which
-        holds 0.
+        Strictly increasing, finite grid within +-1e150; default
+        ``numpy.linspace(-3, 3, 601)``, which holds 0.
     ax : pair of matplotlib.axes.Axes, optional
         ``(density_ax, penalty_ax)``; None creates a new figure with two panels.
 

@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from bayesreg._base import BayesianLinearRegressor, feature_names, validated_X
 from bayesreg._validation import check_single_target
 from bayesreg.likelihoods import Laplace, Likelihood, Normal, StudentT
-from bayesreg.plotting._common import SAMPLE_DIMS, coef_draws, new_axes
+from bayesreg.plotting._common import SAMPLE_DIMS, check_finite_draws, coef_draws, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -360,6 +360,8 @@ def plot_predictive_bands(
     posterior = estimator.posterior_["posterior"]
     coef, _ = coef_draws(posterior, "coef")
     w = coef.stack(sample=SAMPLE_DIMS).transpose("sample", ...).to_numpy()[:, 0]
+    for name in ("intercept", "sigma"):
+        check_finite_draws(posterior[name], name)
     b = posterior["intercept"].stack(sample=SAMPLE_DIMS).to_numpy()
     sigma = posterior["sigma"].stack(sample=SAMPLE_DIMS).to_numpy()
     mu = b[:, None] + w[:, None] * grid[None, :]  # (n_draws, n_grid)

@@ -19,7 +19,15 @@ from numpy.typing import ArrayLike
 from sklearn.model_selection import LeaveOneOut, check_cv
 from sklearn.utils.validation import check_array
 
-from bayesreg._validation import check_same_length, check_single_target
+from bayesreg._validation import (
+    check_same_length,
+    check_single_target,
+    check_squares_fit_float64,
+    column_names,
+    explain_conversion_error,
+    reject_complex_and_dates,
+    reject_non_numeric_columns,
+)
 from bayesreg.empirical_bayes import BayesianRidge
 from bayesreg.estimators import Ridge
 from bayesreg.model_selection import ElasticNetCV, LassoCV, RidgeCV
@@ -87,11 +95,20 @@ class BiasVariancePlot:
 
 # -- input checks -----------------------------------------------------------------------
 def _checked_split(X, y, name: str) -> tuple[np.ndarray, np.ndarray]:
+    reject_non_numeric_columns(X)
+    reject_complex_and_dates(X, f"X_{name}")
+    reject_complex_and_dates(y, f"y_{name}")
     check_single_target(y)
     check_same_length(X, y)
-    X = check_array(X, dtype=np.float64, input_name=f"X_{name}")
-    y = check_array(y, ensure_2d=False, dtype=np.float64, input_name=f"y_{name}")
-    return X, y.reshape(-1)  # check_single_target let through (n,) and (n, 1)
+    try:
+        X_valid = check_array(X, dtype=np.float64, input_name=f"X_{name}")
+        y_valid = check_array(y, ensure_2d=False, dtype=np.float64, input_name=f"y_{name}")
+    except (ValueError, TypeError) as err:
+        explain_conversion_error(X, y, err)
+        raise
+    y_valid = y_valid.reshape(-1)  # check_single_target let through (n,) and (n, 1)
+    check_squares_fit_float64(X_valid, y_valid, feature_names=column_names(X, X_valid.shape[1]))
+    return X_valid, y_valid
 
 
 def _checked_alphas(alphas) -> np.ndarray:

@@ -35,7 +35,14 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 
-__all__ = ["NoFiniteModeError", "Prior", "check_positive", "pytree"]
+__all__ = [
+    "NoFiniteModeError",
+    "Prior",
+    "check_derived",
+    "check_positive",
+    "positive_field",
+    "pytree",
+]
 
 MapSolver = Literal["elastic-net", "proximal", "smooth"]
 
@@ -44,32 +51,104 @@ class NoFiniteModeError(ValueError):
     """The posterior has no mode at a finite point, so there is no MAP to return."""
 
 
-def check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:
-    """Validate a concrete parameter; JAX tracers and pytree placeholders pass through.
+#: The smallest positive normal float64.  Smaller (subnormal) parameters are flushed to 0
+#: by XLA on CPU, so a penalty would divide by 0 where numpy would not.
+_TINY = float(np.finfo(np.float64).tiny)
+#: Parameters used squared must have a square between ``_TINY`` and float64's largest.
+_SQUARE_LOW, _SQUARE_HIGH = math.sqrt(_TINY), math.sqrt(float(np.finfo(np.float64).max))
+
+
+def check_positive(
+    name: str, value: object, *, allow_zero: bool = False, squared: bool = False
+) -> None:
+    """Validate a concrete parameter; JAX tracers pass through.
 
     Concrete scalars (Python, numpy or JAX, 0-d arrays included) must be finite and
-    positive (or >= 0); bools, strings, None, complex numbers and arrays with more than
-    one element are refused.
+    positive (or >= 0), and, where 0 is not allowed, not subnormal (below 2.2e-308, which
+    XLA flushes to 0: a penalty would divide by 0);
+    ``squared`` parameters (a scale whose square the density uses) must lie between
+    1.5e-154 and 1.3e154, where the square is a normal float64.  Bools, strings, None,
+    complex numbers, containers, arrays with more than one element and any other object
+    are refused.  (JAX rebuilds priors without calling the constructor, see
+    :func:`pytree`, so no placeholder ever reaches this check.)
     """
     if isinstance(value, jax.core.Tracer):
         return
-    if value is None or isinstance(value, (bool, np.bool_, str, bytes, complex, list, tuple)):
+    if not isinstance(value, Real | np.ndarray | np.generic | jax.Array) or isinstance(
+        value, bool | np.bool_
+    ):
         raise TypeError(f"{name} must be a real number, got {value!r}.")
-    if isinstance(value, (Real, np.ndarray, np.generic, jax.Array)):
-        array = np.asarray(value)
-        if array.ndim != 0 or array.dtype.kind not in "iuf":
-            raise TypeError(f"{name} must be a real number, got {value!r}.")
-        number = float(array)
-        if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-            bound = ">= 0" if allow_zero else "> 0"
-            raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
-    # Anything else is a placeholder JAX puts in a pytree while transforming it.
+    array = np.asarray(value)
+    if array.ndim != 0 or array.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    number = float(array)
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}.")
+    if number == 0 or (allow_zero and not squared and number < _TINY):
+        return  # where 0 is allowed, a subnormal, flushed to 0 by XLA, is as good as 0
+    low, high = (_SQUARE_LOW, _SQUARE_HIGH) if squared else (_TINY, math.inf)
+    if not low <= number <= high:
+        detail = (
+            "its square must be a normal float64" if squared else "smaller numbers are subnormal"
+        )
+        raise ValueError(
+            f"{name} must lie between {low:.2g} and {high:.2g} ({detail}), got {value!r}."
+        )
 
 
-def pytree(cls):
-    """Register a frozen dataclass as a JAX pytree whose fields are all leaves."""
-    fields = [f.name for f in dataclasses.fields(cls)]
-    return jax.tree_util.register_dataclass(cls, data_fields=fields, meta_fields=[])
+def positive_field(obj, name: str, *, allow_zero: bool = False, squared: bool = False) -> None:
+    """Check the field ``name`` of a frozen dataclass as :func:`check_positive` does, and
+    store a concrete value as a Python int or float (a numpy float32 or a 0-d array would
+    otherwise set the precision of every computation with it)."""
+    value = getattr(obj, name)
+    check_positive(name, value, allow_zero=allow_zero, squared=squared)
+    if not isinstance(value, jax.core.Tracer):
+        object.__setattr__(obj, name, np.asarray(value).item())
+
+
+def check_derived(name: str, value: float, inputs: str, *, squared: bool = False) -> float:
+    """A parameter computed from the user's (``inputs`` says how), checked as
+    :func:`check_positive` checks it, with a message that names what it came from."""
+    try:
+        check_positive(name, value, squared=squared)
+    except ValueError as err:
+        raise ValueError(
+            f"{inputs} gives {name} = {value:.3g}, which float64 cannot use: {err} Choose "
+            "values of more ordinary size (rescale the data)."
+        ) from None
+    return float(value)
+
+
+def pytree(cls=None, *, meta_fields: tuple[str, ...] = ()):
+    """Register a frozen dataclass as a JAX pytree: its fields are leaves but ``meta_fields``.
+
+    JAX rebuilds the object from its leaves without calling the constructor: while it
+    transforms a function the leaves are tracers or placeholders (``None``, ``object()``,
+    abstract arrays), which the constructor's validation is for users' values and would
+    refuse.  So the constructor validates strictly, and only what a user builds.
+    """
+    if cls is None:
+        return lambda c: pytree(c, meta_fields=meta_fields)
+    data_fields = [f.name for f in dataclasses.fields(cls) if f.name not in meta_fields]
+
+    def flatten_with_keys(obj):
+        leaves = [(jax.tree_util.GetAttrKey(n), getattr(obj, n)) for n in data_fields]
+        return leaves, tuple(getattr(obj, n) for n in meta_fields)
+
+    def flatten(obj):
+        return [getattr(obj, n) for n in data_fields], tuple(getattr(obj, n) for n in meta_fields)
+
+    def unflatten(meta, leaves):
+        obj = object.__new__(cls)
+        for n, v in zip(data_fields, leaves, strict=True):
+            object.__setattr__(obj, n, v)
+        for n, v in zip(meta_fields, meta, strict=True):
+            object.__setattr__(obj, n, v)
+        return obj
+
+    jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
+    return cls
 
 
 class Prior:

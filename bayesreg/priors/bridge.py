@@ -21,8 +21,9 @@ from jax.scipy.special import gammaln
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes
 
-from bayesreg.priors.base import Prior
+from bayesreg.priors.base import Prior, check_derived, pytree
 from bayesreg.priors.base import check_positive as _check_positive
+from bayesreg.priors.base import positive_field as _positive_field
 from bayesreg.priors.elastic_net import Flat
 
 __all__ = ["Bridge", "GeneralizedNormal", "bridge_threshold"]
@@ -31,6 +32,12 @@ __all__ = ["Bridge", "GeneralizedNormal", "bridge_threshold"]
 # to the largest double), and 2^-110 * 1500 is far below one ulp of log|u|.
 _BISECTION_STEPS = 110
 _LOG_TINY = math.log(5e-324)
+#: The logs of the smallest normal and the largest float64: where a rate must lie.
+_LOG_TINY_FLOAT = math.log(2.2250738585072014e-308)
+_LOG_MAX_FLOAT = math.log(1.7976931348623157e308)
+#: The largest power: |w|^1000 stays finite for |w| < 2 and scale = lam^(-1/p) keeps
+#: lam to about 1000 eps.
+_MAX_POWER = 1000.0
 
 
 class GeneralizedNormal(dist.Distribution):
@@ -144,7 +151,7 @@ class Bridge(Prior):
     Parameters
     ----------
     power : float
-        Exponent ``p > 0``.  ``p >= 1`` is convex; ``p < 1`` is not (the MAP problem
+        Exponent ``0 < p <= 1000``.  ``p >= 1`` is convex; ``p < 1`` is not (the MAP problem
         then has local minima and the solver's answer is only a local MAP).
     scale : float, default 1.0
         Scale ``s > 0``.
@@ -204,11 +211,26 @@ class Bridge(Prior):
     map_solver: ClassVar[str] = "proximal"
 
     def __post_init__(self):
-        _check_positive("power", self.power)
+        _positive_field(self, "power")
         if isinstance(self.power, jax.core.Tracer):
             raise TypeError("power is static: it cannot be a traced JAX value.")
         object.__setattr__(self, "power", float(self.power))
-        _check_positive("scale", self.scale)
+        if self.power > _MAX_POWER:
+            raise ValueError(
+                f"power must be at most {_MAX_POWER:g}, got {self.power!r}: |w|^power then "
+                "over- or underflows float64 for any |w| much different from 1 (it is a box "
+                "constraint |w| <= scale), and scale = lam^(-1/power) rounds to 1."
+            )
+        _positive_field(self, "scale")
+        if not isinstance(self.scale, jax.core.Tracer):
+            # lam = scale^-power must be a normal float64 (the penalty's rate).
+            log_lam = -self.power * math.log(float(self.scale))
+            if not _LOG_TINY_FLOAT <= log_lam <= _LOG_MAX_FLOAT:
+                raise ValueError(
+                    f"scale={self.scale!r} with power={self.power!r} gives the penalty rate "
+                    f"lam = scale^-power = exp({log_lam:.4g}), beyond float64's range "
+                    "(exp(-708) to exp(709)). Choose a scale nearer 1."
+                )
 
     @property
     def convex(self) -> bool:  # type: ignore[override]
@@ -277,17 +299,29 @@ class Bridge(Prior):
         _check_positive("alpha", alpha, allow_zero=True)
         _check_positive("power", power)
         _check_positive("n_samples", n_samples)
-        _check_positive("noise_scale", noise_scale)
+        _check_positive("noise_scale", noise_scale, squared=True)
         if alpha == 0:
             return Flat()
-        lam = n_samples * alpha / noise_scale**2
-        return cls(power, lam ** (-1.0 / power))
+        lam = float(n_samples) * float(alpha) / float(noise_scale) ** 2
+        inputs = f"alpha={alpha!r} with n_samples={n_samples!r}, noise_scale={noise_scale!r}"
+        lam = check_derived("the penalty rate lam", lam, inputs)
+        # s = lam^(-1/p), in logs: the power itself may overflow for a small p.
+        log_scale = -math.log(lam) / float(power)
+        if not _LOG_TINY_FLOAT <= log_scale <= _LOG_MAX_FLOAT:
+            raise ValueError(
+                f"{inputs} and power={power!r} gives the scale lam^(-1/power) = "
+                f"exp({log_scale:.4g}), beyond float64's range. Choose values of more "
+                "ordinary size (rescale the data)."
+            )
+        return cls(power, math.exp(log_scale))
 
     def to_alpha(self, n_samples: int, noise_scale: float = 1.0) -> float:
         """The bridge objective's ``alpha = noise_scale^2 lam / n_samples``."""
         _check_positive("n_samples", n_samples)
-        _check_positive("noise_scale", noise_scale)
-        return float(noise_scale**2 * self.lam / n_samples)
+        _check_positive("noise_scale", noise_scale, squared=True)
+        alpha = float(noise_scale) ** 2 * float(self.lam) / float(n_samples)
+        inputs = f"n_samples={n_samples!r}, noise_scale={noise_scale!r} with {self!r}"
+        return check_derived("alpha", alpha, inputs)
 
 
-jax.tree_util.register_dataclass(Bridge, data_fields=["scale"], meta_fields=["power"])
+pytree(Bridge, meta_fields=("power",))

@@ -38,8 +38,9 @@ from numpy.typing import ArrayLike
 from numpyro.distributions import constraints
 from numpyro.distributions.util import promote_shapes
 
-from bayesreg.priors.base import Prior
+from bayesreg.priors.base import Prior, check_derived
 from bayesreg.priors.base import check_positive as _check_positive
+from bayesreg.priors.base import positive_field as _positive_field
 from bayesreg.priors.base import pytree as _pytree
 
 __all__ = [
@@ -119,7 +120,7 @@ class ElasticNetFamily(Prior):
 
         See :class:`PenaltyFactor`; ``factor[j] = 0`` leaves ``w_j`` unpenalised.
         """
-        return PenaltyFactor(self, _checked_factor(factor, user=True))
+        return PenaltyFactor(self, factor)
 
     # -- the penalty view ------------------------------------------------------------
     def penalty(self, w) -> jax.Array:
@@ -186,7 +187,7 @@ class Gaussian(ElasticNetFamily):
     name: ClassVar[str] = "gaussian"
 
     def __post_init__(self):
-        _check_positive("scale", self.scale)
+        _positive_field(self, "scale", squared=True)
 
     @property
     def l1(self):
@@ -212,12 +213,15 @@ class Gaussian(ElasticNetFamily):
         _check_positive("noise_scale", noise_scale)
         if alpha == 0:
             return Flat()
-        return cls(noise_scale / math.sqrt(alpha))
+        scale = float(noise_scale) / math.sqrt(float(alpha))
+        inputs = f"alpha={alpha!r} with noise_scale={noise_scale!r}"
+        return cls(check_derived("the prior scale", scale, inputs, squared=True))
 
     def to_alpha(self, noise_scale: float = 1.0) -> float:
         """Ridge's ``alpha = noise_scale^2 / scale^2``."""
-        _check_positive("noise_scale", noise_scale)
-        return float(noise_scale**2 / self.scale**2)
+        _check_positive("noise_scale", noise_scale, squared=True)
+        alpha = float(noise_scale) ** 2 / float(self.scale) ** 2
+        return check_derived("alpha", alpha, f"noise_scale={noise_scale!r} with {self!r}")
 
 
 @_pytree
@@ -247,7 +251,7 @@ class Laplace(ElasticNetFamily):
     name: ClassVar[str] = "laplace"
 
     def __post_init__(self):
-        _check_positive("scale", self.scale)
+        _positive_field(self, "scale")
 
     @property
     def l1(self):
@@ -271,16 +275,20 @@ class Laplace(ElasticNetFamily):
         """
         _check_positive("alpha", alpha, allow_zero=True)
         _check_positive("n_samples", n_samples)
-        _check_positive("noise_scale", noise_scale)
+        _check_positive("noise_scale", noise_scale, squared=True)
         if alpha == 0:
             return Flat()
-        return cls(noise_scale**2 / (n_samples * alpha))
+        scale = float(noise_scale) ** 2 / (float(n_samples) * float(alpha))
+        inputs = f"alpha={alpha!r} with n_samples={n_samples!r}, noise_scale={noise_scale!r}"
+        return cls(check_derived("the prior scale", scale, inputs))
 
     def to_alpha(self, n_samples: int, noise_scale: float = 1.0) -> float:
         """Lasso's ``alpha = noise_scale^2 / (n_samples scale)``."""
         _check_positive("n_samples", n_samples)
-        _check_positive("noise_scale", noise_scale)
-        return float(noise_scale**2 / (n_samples * self.scale))
+        _check_positive("noise_scale", noise_scale, squared=True)
+        alpha = float(noise_scale) ** 2 / (float(n_samples) * float(self.scale))
+        inputs = f"n_samples={n_samples!r}, noise_scale={noise_scale!r} with {self!r}"
+        return check_derived("alpha", alpha, inputs)
 
 
 @_pytree
@@ -322,8 +330,8 @@ class ElasticNetPrior(ElasticNetFamily):
     name: ClassVar[str] = "elastic-net"
 
     def __post_init__(self):
-        _check_positive("l1", self.l1, allow_zero=True)
-        _check_positive("l2", self.l2, allow_zero=True)
+        _positive_field(self, "l1", allow_zero=True)
+        _positive_field(self, "l2", allow_zero=True)
         concrete = not any(isinstance(v, jax.core.Tracer) for v in (self.l1, self.l2))
         if concrete and float(self.l1) + float(self.l2) == 0:
             raise ValueError("l1 and l2 cannot both be 0 (that is the improper Flat prior).")
@@ -345,18 +353,23 @@ class ElasticNetPrior(ElasticNetFamily):
         _check_positive("alpha", alpha, allow_zero=True)
         _check_l1_ratio(l1_ratio)
         _check_positive("n_samples", n_samples)
-        _check_positive("noise_scale", noise_scale)
+        _check_positive("noise_scale", noise_scale, squared=True)
         if alpha == 0:
             return Flat()
-        rate = n_samples * alpha / noise_scale**2
-        return cls(rate * l1_ratio, 0.5 * rate * (1.0 - l1_ratio))
+        rate = float(n_samples) * float(alpha) / float(noise_scale) ** 2
+        inputs = f"alpha={alpha!r} with n_samples={n_samples!r}, noise_scale={noise_scale!r}"
+        rate = check_derived("the penalty rate n alpha / noise_scale^2", rate, inputs)
+        rho = float(l1_ratio)  # a numpy float16 or float32 would set the rates' precision
+        return cls(rate * rho, 0.5 * rate * (1.0 - rho))
 
     def to_alpha(self, n_samples: int, noise_scale: float = 1.0) -> tuple[float, float]:
         """ElasticNet's ``(alpha, l1_ratio)``."""
         _check_positive("n_samples", n_samples)
-        _check_positive("noise_scale", noise_scale)
-        total = self.l1 + 2.0 * self.l2
-        return float(noise_scale**2 * total / n_samples), float(self.l1 / total)
+        _check_positive("noise_scale", noise_scale, squared=True)
+        total = float(self.l1) + 2.0 * float(self.l2)
+        alpha = float(noise_scale) ** 2 * total / float(n_samples)
+        inputs = f"n_samples={n_samples!r}, noise_scale={noise_scale!r} with {self!r}"
+        return check_derived("alpha", alpha, inputs), float(self.l1) / total
 
 
 def _check_l1_ratio(l1_ratio: float) -> None:
@@ -511,7 +524,7 @@ class PenaltyFactor(ElasticNetFamily):
 
     def with_penalty_factor(self, factor: ArrayLike) -> PenaltyFactor:
         """The same base prior with the factors multiplied elementwise by ``factor``."""
-        return PenaltyFactor(self.base, self.factor * _checked_factor(factor, user=True))
+        return PenaltyFactor(self.base, self.factor * _checked_factor(factor))
 
     def distribution(self) -> dist.Distribution:
         return PenaltyFactorDistribution(self.l1, self.l2)
@@ -536,25 +549,24 @@ class PenaltyFactor(ElasticNetFamily):
         return hash((type(self), self.base, self.factor.shape, self.factor.tobytes()))
 
 
-def _checked_factor(factor, *, user: bool = False):
-    """A read-only float64 copy of a concrete factor array, validated; others pass through.
+def _checked_factor(factor):
+    """A read-only float64 copy of the factors, validated; JAX tracers pass through.
 
-    JAX tracers and the placeholders JAX and numpyro put in a pytree while transforming
-    it (any object, even an int) are not checked unless the factor comes from the user.
+    JAX rebuilds a PenaltyFactor without calling its constructor (see
+    :func:`bayesreg.priors.base.pytree`), so only a user's factors arrive here.
     """
     if isinstance(factor, jax.core.Tracer):
         return factor
-    scalar = (bool, np.bool_, str, bytes, complex, Real, np.generic)
-    if factor is None or isinstance(factor, scalar[:5]) or (user and isinstance(factor, scalar)):
+    if not isinstance(factor, np.ndarray | jax.Array | list | tuple):
         raise TypeError(f"penalty_factor must be a 1-D array of numbers, got {factor!r}.")
-    if not isinstance(factor, (np.ndarray, jax.Array, list, tuple)):
-        return factor
     array = np.asarray(factor)
     if array.ndim != 1 or array.dtype.kind not in "iuf":
         raise TypeError(
             f"penalty_factor must be a 1-D array of real numbers, got shape {array.shape} "
             f"and dtype {array.dtype}."
         )
+    if array.size == 0:
+        raise ValueError("penalty_factor is empty: give one factor per feature.")
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"penalty_factor must be finite, got {array!r}.")

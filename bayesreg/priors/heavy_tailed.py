@@ -15,10 +15,15 @@ import jax.numpy as jnp
 import numpyro.distributions as dist
 
 from bayesreg.priors.base import Prior
-from bayesreg.priors.base import check_positive as _check_positive
+from bayesreg.priors.base import positive_field as _positive_field
 from bayesreg.priors.base import pytree as _pytree
 
 __all__ = ["Cauchy", "StudentT"]
+
+#: The largest degrees of freedom: lgamma((df + 1) / 2) - lgamma(df / 2), about
+#: log(df / 2) / 2, is a difference of two numbers of size df log(df) / 2, which keeps
+#: no correct digit in float64 beyond about 1e15.
+_MAX_DF = 1e15
 
 
 @_pytree
@@ -35,7 +40,7 @@ class StudentT(Prior):
     Parameters
     ----------
     df : float
-        Degrees of freedom ``nu > 0``; ``nu = 1`` is :class:`Cauchy`, ``nu -> inf``
+        Degrees of freedom ``0 < nu <= 1e15``; ``nu = 1`` is :class:`Cauchy`, ``nu -> inf``
         the Gaussian ``N(0, s^2)``.
     scale : float, default 1.0
         Scale ``s > 0``.
@@ -74,8 +79,15 @@ class StudentT(Prior):
     convex: ClassVar[bool] = False
 
     def __post_init__(self):
-        _check_positive("df", self.df)
-        _check_positive("scale", self.scale)
+        _positive_field(self, "df")
+        if not isinstance(self.df, jax.core.Tracer) and self.df > _MAX_DF:
+            raise ValueError(
+                f"df must be at most {_MAX_DF:g}, got {self.df!r}: beyond it the Student-t "
+                "is the Gaussian N(0, scale^2) to double precision, and its normalising "
+                "constant lgamma((df + 1) / 2) - lgamma(df / 2) loses every digit to "
+                "cancellation. Use bayesreg.Gaussian(scale)."
+            )
+        _positive_field(self, "scale", squared=True)
 
     def distribution(self) -> dist.Distribution:
         return dist.StudentT(self.df, 0.0, self.scale)
@@ -131,7 +143,7 @@ class Cauchy(Prior):
     convex: ClassVar[bool] = False
 
     def __post_init__(self):
-        _check_positive("scale", self.scale)
+        _positive_field(self, "scale", squared=True)
 
     @property
     def df(self) -> float:

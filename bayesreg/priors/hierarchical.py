@@ -26,7 +26,7 @@ import numpyro
 import numpyro.distributions as dist
 
 from bayesreg.priors.base import Prior
-from bayesreg.priors.base import check_positive as _check_positive
+from bayesreg.priors.base import positive_field as _positive_field
 from bayesreg.priors.base import pytree as _pytree
 from bayesreg.priors.elastic_net import (
     ElasticNetPrior,
@@ -108,8 +108,8 @@ class BayesianLasso(Prior):
     )
 
     def __post_init__(self):
-        _check_positive("r", self.r)
-        _check_positive("delta", self.delta)
+        _positive_field(self, "r")
+        _positive_field(self, "delta")
 
     def scaled_by_noise(self, sigma) -> Prior:
         raise NotImplementedError(
@@ -323,7 +323,7 @@ class HierarchicalLasso(_AlphaHyperprior):
     name: ClassVar[str] = "hierarchical lasso"
 
     def __post_init__(self):
-        _check_positive("n_samples", self.n_samples)
+        _positive_field(self, "n_samples")
         _check_alpha_prior(self.alpha_prior)
 
     def conditional(self, alpha, sigma=None) -> Laplace:
@@ -367,8 +367,8 @@ class HierarchicalElasticNet(_AlphaHyperprior):
     name: ClassVar[str] = "hierarchical elastic net"
 
     def __post_init__(self):
-        _check_positive("n_samples", self.n_samples)
-        _check_positive("l1_ratio", self.l1_ratio, allow_zero=True)
+        _positive_field(self, "n_samples")
+        _positive_field(self, "l1_ratio", allow_zero=True)
         if isinstance(self.l1_ratio, Real | np.ndarray | np.generic | jax.Array) and not (
             isinstance(self.l1_ratio, jax.core.Tracer) or float(self.l1_ratio) <= 1.0
         ):

@@ -19,6 +19,7 @@ import numpyro.distributions as dist
 
 from bayesreg.priors.base import NoFiniteModeError, Prior
 from bayesreg.priors.base import check_positive as _check_positive
+from bayesreg.priors.base import positive_field as _positive_field
 from bayesreg.priors.base import pytree as _pytree
 
 __all__ = ["Horseshoe", "RegularizedHorseshoe"]
@@ -123,7 +124,7 @@ class Horseshoe(_HorseshoeBase):
     name: ClassVar[str] = "horseshoe"
 
     def __post_init__(self):
-        _check_positive("scale_global", self.scale_global)
+        _positive_field(self, "scale_global")
 
     def scaled_by_noise(self, sigma) -> Horseshoe:
         """``tau ~ C+(0, scale_global sigma)``."""
@@ -187,9 +188,9 @@ class RegularizedHorseshoe(_HorseshoeBase):
     name: ClassVar[str] = "regularized horseshoe"
 
     def __post_init__(self):
-        _check_positive("scale_global", self.scale_global)
-        _check_positive("slab_scale", self.slab_scale)
-        _check_positive("slab_df", self.slab_df)
+        _positive_field(self, "scale_global")
+        _positive_field(self, "slab_scale", squared=True)
+        _positive_field(self, "slab_df")
 
     def scaled_by_noise(self, sigma) -> RegularizedHorseshoe:
         """``tau ~ C+(0, scale_global sigma)``; the slab is unchanged."""

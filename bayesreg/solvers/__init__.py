@@ -12,6 +12,8 @@ Every answer carries a :class:`~bayesreg.solvers.certificate.Certificate`.
 
 from __future__ import annotations
 
+import math
+from numbers import Integral, Real
 from typing import NamedTuple
 
 import numpy as np
@@ -23,7 +25,57 @@ from bayesreg.solvers.closed_form import ridge_solve
 from bayesreg.solvers.coordinate_descent import active_set, cyclic_coordinate_descent, polish
 from bayesreg.solvers.proximal import solve_map_general
 
-__all__ = ["Certificate", "MAPResult", "solve_map"]
+__all__ = ["Certificate", "MAPResult", "centered_exactly", "check_solver_settings", "solve_map"]
+
+
+def check_solver_settings(tol, max_iter, *, positive=False) -> None:
+    """``tol`` a finite number >= 0, ``max_iter`` an integer >= 1, ``positive`` a bool.
+
+    A NaN ``tol`` would never be met (the descent would loop to ``max_iter`` and then
+    look for a tighter one forever); a float ``max_iter`` cannot count epochs.
+    """
+    if isinstance(tol, bool) or not isinstance(tol, Real) or not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, Integral) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}.")
+    if not isinstance(positive, bool | np.bool_):
+        raise TypeError(f"positive must be True or False, got {positive!r}.")
+
+
+def centered_exactly(data: RegressionData) -> tuple[np.ndarray, np.ndarray]:
+    """``data.centered()`` with the columns constant on the weighted rows exactly 0.
+
+    Centring a constant column should give 0, but its computed weighted mean can differ
+    from the value by an ulp, leaving noise of order 1e-16 times the value.  Alone (or
+    with other such columns) that noise has no larger singular value to be small
+    against, so a least-squares fit would take it for signal and give the column a
+    weight of any size; scikit-learn's answer, the right one, is 0.
+    """
+    X_t, y_t = data.centered()
+    if data.fit_intercept and X_t.shape[0]:
+        rows = data.sample_weight > 0
+        constant = np.ptp(data.X[rows], axis=0) == 0
+        if constant.any():
+            X_t = X_t.copy()
+            X_t[:, constant] = 0.0
+    return X_t, y_t
+
+
+def _checked_start(w0, n_features: int) -> np.ndarray | None:
+    """A warm start: None, or finite float64 weights, one per feature."""
+    if w0 is None:
+        return None
+    try:
+        start = np.asarray(w0, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"w0 must be an array of numbers, got {w0!r}.") from err
+    if start.shape != (n_features,):
+        raise ValueError(
+            f"w0 must have shape ({n_features},), one weight per feature; got {start.shape}."
+        )
+    if not np.all(np.isfinite(start)):
+        raise ValueError(f"w0 must be finite, got {start!r}.")
+    return start
 
 
 class MAPResult(NamedTuple):
@@ -104,13 +156,25 @@ def solve_map(
     bayesreg.priors.NoFiniteModeError
         If the posterior has no finite mode (horseshoe, hierarchical priors).
     """
+    if not isinstance(data, RegressionData):
+        raise TypeError(
+            "data must be a bayesreg.model.RegressionData (e.g. "
+            f"RegressionData.from_arrays(X, y)), got {type(data).__name__}."
+        )
+    if not isinstance(prior, Prior):
+        raise TypeError(
+            f"prior must be a bayesreg prior (e.g. bayesreg.Laplace(1.0)), got {prior!r}."
+        )
+    check_solver_settings(tol, max_iter, positive=positive)
+    w0 = _checked_start(w0, data.n_features)
+    prior.check_map()
     if prior.map_solver != "elastic-net":
         # tol and max_iter count duality gap and epochs here; the general solver keeps
         # its own tight defaults.
         return solve_map_general(
             data, prior, positive=positive, w0=w0, n_starts=n_starts, random_state=random_state
         )
-    X_t, y_t = data.centered()
+    X_t, y_t = centered_exactly(data)
     l1, l2 = prior.rates(data.n_features)
     if not np.any(l1) and not positive:
         coef = ridge_solve(X_t, y_t, l2)

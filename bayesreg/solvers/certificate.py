@@ -54,7 +54,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Certificate", "certify", "duality_gap", "kkt_violation", "unpenalized_projection"]
+__all__ = [
+    "Certificate",
+    "certify",
+    "duality_gap",
+    "gap_rounding_error",
+    "kkt_violation",
+    "unpenalized_projection",
+]
 
 
 _ROUNDING_KKT = 1e3 * np.finfo(np.float64).eps
@@ -77,6 +84,9 @@ class Certificate(NamedTuple):
         Largest subdifferential distance, relative to ``||X~' y~||_inf``.
     tol : float
         The tolerance the solver was asked for.
+    rounding_gap : float
+        An estimate of the rounding error of the computed ``duality_gap`` (see
+        :func:`gap_rounding_error`); 0 when not computed.
     """
 
     objective: float
@@ -84,20 +94,25 @@ class Certificate(NamedTuple):
     relative_gap: float
     kkt_violation: float
     tol: float
+    rounding_gap: float = 0.0
 
     @property
     def converged(self) -> bool:
         """Whether ``w`` is optimal within ``tol``, or within rounding.
 
         True when the relative gap (the KKT violation for the flat prior) is <= tol, or
-        when the KKT violation is at machine precision (<= 1000 eps) and the relative gap
-        <= 1e-10: the computed gap of an exact optimum is not 0 but the rounding error of
-        ``X~' R``, which grows with badly scaled columns and a large ``||w||_1``.
+        when the KKT violation is at machine precision (<= 1000 eps) and the gap is at
+        rounding level: a relative gap <= 1e-10, or a gap within 10 times
+        ``rounding_gap``.  The computed gap of an exact optimum is not 0 but the rounding
+        error of ``X~' R``, which grows with badly scaled columns, a large ``||w||_1``
+        and, through the ridge part's ``(X~_j' R)^2 / (4 l2_j)``, a small ``l2``
+        against large columns (``X`` of order 1e12 and more).
         """
         if np.isnan(self.relative_gap):
             return bool(self.kkt_violation <= self.tol)
-        at_rounding = (
-            self.kkt_violation <= _ROUNDING_KKT and self.relative_gap <= _ROUNDING_RELATIVE_GAP
+        at_rounding = self.kkt_violation <= _ROUNDING_KKT and (
+            self.relative_gap <= _ROUNDING_RELATIVE_GAP
+            or self.duality_gap <= 10.0 * self.rounding_gap
         )
         return bool(self.relative_gap <= self.tol or at_rounding)
 
@@ -203,6 +218,33 @@ def _range_projection(A, b):
     return basis @ (basis.T @ b)
 
 
+def gap_rounding_error(X_t, y_t, w, residual, v, rho_dot_y, rho_norm2, l1, l2) -> float:
+    """A first-order bound on the rounding error of the computed duality gap.
+
+    The residual ``R = y~ - X~ w`` is computed with an error of about
+    ``eps (|y~| + |X~| |w|)`` per row, and ``v = X~' R`` with an error
+    ``dv = |X~|' (eps (|y~| + |X~| |w|)) + n eps |X~|' |R|``.  The gap depends on ``v``
+    through the ridge part's ``s_j^2 / (4 l2_j)`` (error ``(2 |v_j| dv_j + dv_j^2) /
+    (4 l2_j)``) and through the dual scaling ``c`` of the l1 part (relative error
+    ``max_j dv_j / l1_j``, times the dual's terms); every other term carries a few
+    ``eps`` times its size.  At an exact optimum the gap is this error, not 0.
+    """
+    eps = np.finfo(np.float64).eps
+    n, p = X_t.shape
+    abs_X = np.abs(X_t)
+    row_error = eps * (p + 1) * (np.abs(y_t) + abs_X @ np.abs(w))
+    dv = abs_X.T @ row_error + eps * n * (abs_X.T @ np.abs(residual))
+    lasso = l1 > 0
+    ridge = (l2 > 0) & ~lasso
+    safe_l2 = np.where(ridge, l2, 1.0)
+    ridge_error = np.sum(np.where(ridge, (2.0 * np.abs(v) * dv + dv * dv) / (4.0 * safe_l2), 0.0))
+    dual_terms = abs(rho_dot_y) + rho_norm2 + 2.0 * float(np.sum(l2 * w * w))
+    scaling = float(np.max(np.where(lasso, dv / np.where(lasso, l1, 1.0), 0.0), initial=0.0))
+    conj = float(np.sum(np.where(ridge, v * v / (4.0 * safe_l2), 0.0)))
+    terms = 0.5 * float(residual @ residual) + float(_h(w, l1, l2)) + dual_terms + conj
+    return float(ridge_error + scaling * dual_terms + eps * (n + p) * terms)
+
+
 def certify(X_t, y_t, w, l1, l2, *, positive: bool, tol: float) -> Certificate:
     """Certificate of ``w`` computed from explicit residuals in float64 numpy.
 
@@ -226,10 +268,12 @@ def certify(X_t, y_t, w, l1, l2, *, positive: bool, tol: float) -> Certificate:
     y2 = float(y_t @ y_t)
     kkt = float(kkt_violation(w, v, l1, l2, positive))
     kkt_scale = float(np.max(np.abs(X_t.T @ y_t), initial=0.0))
+    rho_dot_y, rho_norm2 = (float(residual @ y_t), r2) if dual is None else (dual[2], dual[1])
     return Certificate(
         objective=0.5 * r2 + float(_h(w, l1, l2)),
         duality_gap=gap,
         relative_gap=gap / y2 if y2 > 0 else gap,
         kkt_violation=kkt / kkt_scale if kkt_scale > 0 else kkt,
         tol=float(tol),
+        rounding_gap=gap_rounding_error(X_t, y_t, w, residual, v, rho_dot_y, rho_norm2, l1, l2),
     )

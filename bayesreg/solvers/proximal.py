@@ -452,7 +452,7 @@ def _run(data, prior, *, positive, tol, max_iter, n_starts, random_state, w0):
         raise ValueError(f"unknown map_solver {prior.map_solver!r} of the {prior.name} prior.")
     if max_iter < 1:
         raise ValueError(f"max_iter must be >= 1, got {max_iter!r}.")
-    X_t, y_t = data.centered()
+    X_t, y_t = _solvers.centered_exactly(data)
     scale = 1.0 + float(np.max(np.abs(X_t.T @ y_t), initial=0.0))
     starts = _starts(
         X_t, y_t, prior, positive=positive, n_starts=n_starts, random_state=random_state, w0=w0
