@@ -368,3 +368,13 @@ def test_cli_reports_an_unusable_output_dir(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("bayesreg: error:")
     assert "is not a directory" in err
+
+
+def test_no_map_draws_the_posterior_alone():
+    # A prior without a finite mode has no MAP: coef_map=None draws no MAP marker.
+    draws = np.random.default_rng(0).normal(size=(2, 50, 3))
+    ax = _axes()
+    drawn = plot_map_vs_posterior(_posterior(draws), None, ax=ax)
+    assert drawn.coef_map is None
+    assert "MAP" not in [line.get_label() for line in ax.get_lines()]
+    np.testing.assert_allclose(drawn.mean, draws.reshape(-1, 3).mean(axis=0))

@@ -365,9 +365,8 @@ def test_map_vs_posterior_hostile(hostile_tally, kind, slot, data):
     kwargs = {"coef_map": [1.0, 0.0, -2.0], "hdi_prob": 0.9}
     if slot in ("coef_map", "reference"):
         kwargs[slot] = data.draw(st.sampled_from(HOSTILE_VECTORS))
-        valid = kwargs[slot] is not None and _vector_ok(kwargs[slot])
-        if slot == "reference" and kwargs[slot] is None:
-            valid = True
+        # None is valid for both: no reference, or no MAP (a prior without a mode).
+        valid = kwargs[slot] is None or _vector_ok(kwargs[slot])
     elif slot == "hdi_prob":
         kwargs["hdi_prob"] = data.draw(st.sampled_from(HOSTILE_PROBS))
         value = kwargs["hdi_prob"]

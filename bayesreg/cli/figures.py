@@ -89,15 +89,10 @@ def posterior_figure(
     ax = fig.add_subplot()
     plot_map_vs_posterior(
         draws.isel(feature=shown),
-        np.full(len(shown), np.nan) if coef_map is None else coef_map[shown],
+        None if coef_map is None else coef_map[shown],
         hdi_prob=hdi_prob,
         ax=ax,
     )
-    if coef_map is None:
-        # No finite mode: the MAP markers are all NaN, so nothing of them is drawn but
-        # their legend entry, which goes.
-        (empty,) = [line for line in ax.get_lines() if line.get_label() == "MAP"]
-        empty.remove()
     ax.set_xlabel("coefficient")
     by = "posterior mean" if coef_map is None else "MAP"
     _finish(ax, title, len(shown), mean.size, by)

@@ -38,7 +38,7 @@ class MapPosteriorPlot:
         Ends of the highest-density intervals.
     hdi_prob : float
         Probability mass of the intervals.
-    coef_map : ndarray of shape (n_features,)
+    coef_map : ndarray of shape (n_features,) or None
         The MAP (the penalized fit), drawn as its own marker.
     reference : ndarray of shape (n_features,) or None
         The reference coefficients, when given.
@@ -61,7 +61,7 @@ class MapPosteriorPlot:
     lower: np.ndarray
     upper: np.ndarray
     hdi_prob: float
-    coef_map: np.ndarray
+    coef_map: np.ndarray | None
     reference: np.ndarray | None
     median: np.ndarray
     near_zero: np.ndarray | None = None
@@ -71,7 +71,7 @@ class MapPosteriorPlot:
 
 def plot_map_vs_posterior(
     posterior: xr.DataTree | xr.Dataset | xr.DataArray,
-    coef_map: ArrayLike,
+    coef_map: ArrayLike | None,
     *,
     hdi_prob: float = 0.94,
     reference: ArrayLike | None = None,
@@ -97,8 +97,10 @@ def plot_map_vs_posterior(
         :meth:`bayesreg.Ridge.sample_posterior` (its ``posterior`` group is used), a
         posterior Dataset, or the coefficient DataArray itself.  The one dimension
         besides ``chain`` and ``draw`` labels the rows.
-    coef_map : array-like of shape (n_features,)
-        The MAP, in the order of the feature dimension (for example ``est.coef_``).
+    coef_map : array-like of shape (n_features,) or None
+        The MAP, in the order of the feature dimension (for example ``est.coef_``);
+        None for a posterior without a finite mode (horseshoe, Bayesian lasso): no MAP
+        is drawn.
     hdi_prob : float, default 0.94
         Probability mass of the intervals, in (0, 1); computed by :func:`arviz.hdi`.
     reference : array-like of shape (n_features,), optional
@@ -175,7 +177,8 @@ def plot_map_vs_posterior(
         raise ValueError(f"hdi_prob must be a number in (0, 1), got {hdi_prob!r}.")
     draws, feature_dim = coef_draws(posterior, var_name)
     n_features = draws.sizes[feature_dim]
-    coef_map = as_vector(coef_map, n_features, "coef_map")
+    if coef_map is not None:
+        coef_map = as_vector(coef_map, n_features, "coef_map")
     if reference is not None:
         reference = as_vector(reference, n_features, "reference")
     if near_zero is not None:
@@ -219,17 +222,18 @@ def plot_map_vs_posterior(
         color="C0",
         label="posterior median",
     )
-    ax.plot(
-        coef_map,
-        positions,
-        linestyle="none",
-        marker="D",
-        markersize=8,
-        markerfacecolor="none",
-        markeredgecolor="C3",
-        markeredgewidth=1.5,
-        label="MAP",
-    )
+    if coef_map is not None:
+        ax.plot(
+            coef_map,
+            positions,
+            linestyle="none",
+            marker="D",
+            markersize=8,
+            markerfacecolor="none",
+            markeredgecolor="C3",
+            markeredgewidth=1.5,
+            label="MAP",
+        )
     if reference is not None:
         ax.plot(
             reference,
