@@ -18,7 +18,6 @@ the run ("HOSTILE INPUT ...").
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -120,10 +119,3 @@ def answer_or_clear_error(
         check_answer(result)
     tally.answered += 1
     return result
-
-
-def is_finite_number(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False
