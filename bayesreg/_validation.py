@@ -24,6 +24,9 @@ __all__ = [
 #: solvers form ``X~' S X~``, ``X~' S y~`` and ``y~' S y~`` (and sums of a few of them), so
 #: each must stay below float64's largest number, 1.8e308, with room to spare.
 MAX_SUM_OF_SQUARES = 1e300
+# Two values apart by this spread give a centred sum of squares >= 1.1e-300.
+_NARROW_SPREAD = 1.5e-150
+
 #: The smallest sum of squares of the centred values of a column that is not constant:
 #: below it the squares are subnormal or 0 in float64, and the column would be taken for
 #: a constant one (weight 0) or divide by zero.
@@ -138,30 +141,63 @@ def check_squares_fit_float64(
     taken for a constant (``X`` of order 1e-150 and less): both are named, with the fix,
     rescaling.
     """
-    weight = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-    names = column_names(None, X.shape[1]) if feature_names is None else feature_names
-    columns = [("X", names[j], X[:, j]) for j in range(X.shape[1])]
-    if y is not None:
-        columns.append(("y", None, y))
+    # Whole-array passes find the suspect columns; only those are looked at one by one,
+    # in order (X's columns, then y), so the first offender is the one named.
+    suspects = np.flatnonzero(_suspect(X, sample_weight))
+    if suspects.size:
+        names = column_names(None, X.shape[1]) if feature_names is None else feature_names
+        for j in suspects:
+            _check_column("X", names[j], X[:, j], sample_weight)
+    if y is not None and _suspect(y[:, None], sample_weight)[0]:
+        _check_column("y", None, y, sample_weight)
+
+
+def _suspect(X: np.ndarray, sample_weight: np.ndarray | None) -> np.ndarray:
+    """The columns whose squares overflow, or whose centred squares may underflow.
+
+    Two values apart by the spread ``s`` give a centred sum of squares ``>= s^2 / 2``, so
+    a column with ``s >= 1.5e-150`` cannot fall below 1e-300: only narrower ones are
+    suspects for underflow (and then checked exactly by :func:`_check_column`).
+    """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        for what, label, values in columns:
-            where = what if label is None else f"X column {label!r}"
-            squares = float(weight @ np.square(values))
-            if not squares <= MAX_SUM_OF_SQUARES:
-                raise ValueError(
-                    f"{where} has values up to {np.max(np.abs(values)):.3g}: the sum of "
-                    f"their squares{' times sample_weight' if sample_weight is not None else ''}"
-                    " exceeds 1e300, more than float64 holds in the products the solvers "
-                    "form. Rescale it, e.g. with sklearn.preprocessing.StandardScaler."
-                )
-            spread = np.ptp(values) if values.size else 0.0
-            centred = values - np.mean(values)
-            if spread > 0 and not float(centred @ centred) >= MIN_SUM_OF_SQUARES:
-                raise ValueError(
-                    f"{where} varies by only {spread:.3g}: the sum of its centred squares "
-                    "is below 1e-300, where float64 loses it, so it would be taken for a "
-                    "constant. Rescale it, e.g. with sklearn.preprocessing.StandardScaler."
-                )
+        if sample_weight is None:
+            squares = np.einsum("ij,ij->j", X, X)
+        else:
+            squares = sample_weight @ np.square(X)
+        suspect = ~(squares <= MAX_SUM_OF_SQUARES)
+        if X.shape[0] == 0:
+            return suspect
+        # The spread is at least the difference of the first and last values: only the
+        # columns where that is below the bound need their spread (two passes) computed.
+        narrow = np.flatnonzero(np.abs(X[0] - X[-1]) < _NARROW_SPREAD)
+        if narrow.size:
+            block = X[:, narrow]
+            spread = block.max(axis=0) - block.min(axis=0)
+            suspect[narrow[(spread > 0) & (spread < _NARROW_SPREAD)]] = True
+    return suspect
+
+
+def _check_column(what: str, label, values: np.ndarray, sample_weight) -> None:
+    """Raise the error a column deserves whose squares float64 cannot hold (else nothing)."""
+    where = what if label is None else f"X column {label!r}"
+    weight = np.ones(values.shape[0]) if sample_weight is None else sample_weight
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        squares = float(weight @ np.square(values))
+        if not squares <= MAX_SUM_OF_SQUARES:
+            raise ValueError(
+                f"{where} has values up to {np.max(np.abs(values)):.3g}: the sum of "
+                f"their squares{' times sample_weight' if sample_weight is not None else ''}"
+                " exceeds 1e300, more than float64 holds in the products the solvers "
+                "form. Rescale it, e.g. with sklearn.preprocessing.StandardScaler."
+            )
+        spread = np.ptp(values) if values.size else 0.0
+        centred = values - np.mean(values)
+        if spread > 0 and not float(centred @ centred) >= MIN_SUM_OF_SQUARES:
+            raise ValueError(
+                f"{where} varies by only {spread:.3g}: the sum of its centred squares "
+                "is below 1e-300, where float64 loses it, so it would be taken for a "
+                "constant. Rescale it, e.g. with sklearn.preprocessing.StandardScaler."
+            )
 
 
 def explain_conversion_error(X, y, err: Exception) -> None:

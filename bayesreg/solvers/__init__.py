@@ -5,7 +5,11 @@
 * smooth penalty (Gaussian or flat prior), no sign constraint: the closed form
   (:mod:`~bayesreg.solvers.closed_form`);
 * otherwise (Laplace, elastic net, or ``positive=True``): proximal coordinate descent
-  with an exact active-set polish (:mod:`~bayesreg.solvers.coordinate_descent`).
+  with an exact active-set polish (:mod:`~bayesreg.solvers.coordinate_descent`), on
+  the Gram matrix of all features for up to ``GRAM_MAX_FEATURES`` of them, and on
+  working sets beyond (:mod:`~bayesreg.solvers.working_set`: the ``p x p`` Gram matrix
+  is never formed).  With the Gram matrix at hand the polish and the certificates reuse
+  it and ``X~'y~``, so that after it nothing passes over the rows more than a few times.
 
 Every answer carries a :class:`~bayesreg.solvers.certificate.Certificate`.
 """
@@ -24,8 +28,16 @@ from bayesreg.solvers.certificate import Certificate, certify
 from bayesreg.solvers.closed_form import ridge_solve
 from bayesreg.solvers.coordinate_descent import active_set, cyclic_coordinate_descent, polish
 from bayesreg.solvers.proximal import solve_map_general
+from bayesreg.solvers.working_set import working_set_descent
 
-__all__ = ["Certificate", "MAPResult", "centered_exactly", "check_solver_settings", "solve_map"]
+__all__ = [
+    "GRAM_MAX_FEATURES",
+    "Certificate",
+    "MAPResult",
+    "centered_exactly",
+    "check_solver_settings",
+    "solve_map",
+]
 
 
 def check_solver_settings(tol, max_iter, *, positive=False) -> None:
@@ -51,14 +63,33 @@ def centered_exactly(data: RegressionData) -> tuple[np.ndarray, np.ndarray]:
     against, so a least-squares fit would take it for signal and give the column a
     weight of any size; scikit-learn's answer, the right one, is 0.
     """
-    X_t, y_t = data.centered()
+    # The same numbers as data.centered(), without its copies when no work is needed:
+    # a product with 1.0 is exact.
+    X, weight = data.X, data.sample_weight
+    X_t = X - data.x_offset if data.fit_intercept else X.copy()
+    y_t = data.y - data.y_offset
+    unweighted = bool(np.all(weight == 1.0))
+    if not unweighted:
+        root_w = np.sqrt(weight)
+        X_t *= root_w[:, None]
+        y_t = y_t * root_w
     if data.fit_intercept and X_t.shape[0]:
-        rows = data.sample_weight > 0
-        constant = np.ptp(data.X[rows], axis=0) == 0
-        if constant.any():
-            X_t = X_t.copy()
-            X_t[:, constant] = 0.0
+        X_t[:, _constant_columns(X, weight > 0)] = 0.0
     return X_t, y_t
+
+
+def _constant_columns(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Indices of the columns of ``X`` constant on ``rows`` (a boolean mask).
+
+    A column constant on the rows has equal values at the first and the last of them:
+    only the columns that pass this O(p) test are checked on every row (usually none).
+    """
+    first, last = np.flatnonzero(rows)[[0, -1]]
+    candidates = np.flatnonzero(X[first] == X[last])
+    if candidates.size == 0:
+        return candidates
+    block = X[:, candidates] if rows.all() else X[np.ix_(rows, candidates)]
+    return candidates[block.max(axis=0) == block.min(axis=0)]
 
 
 def _checked_start(w0, n_features: int) -> np.ndarray | None:
@@ -92,8 +123,10 @@ class MAPResult(NamedTuple):
     n_iter : int
         Coordinate-descent epochs (0 for the closed form).
     solver : str
-        ``"closed-form"`` or ``"coordinate-descent"``, with ``"+polish"`` when the
-        active-set polish produced the answer (other solvers name themselves).
+        ``"closed-form"``, ``"coordinate-descent"`` (Gram-based, all features) or
+        ``"working-set"`` (coordinate descent on working sets, for many features), with
+        ``"+polish"`` when the exact polish produced the answer and ``"+active-set"``
+        when the active-set method finished it (other solvers name themselves).
     convex : bool
         Whether the problem is convex, so that the answer is the global MAP.  When it
         is not, the answer is the best of several local optima.
@@ -177,36 +210,82 @@ def solve_map(
     X_t, y_t = centered_exactly(data)
     l1, l2 = prior.rates(data.n_features)
     if not np.any(l1) and not positive:
-        coef = ridge_solve(X_t, y_t, l2)
-        cert = certify(X_t, y_t, coef, l1, l2, positive=False, tol=tol)
+        xty = X_t.T @ y_t
+        coef = ridge_solve(X_t, y_t, l2, xty=xty)
+        cert = certify(X_t, y_t, coef, l1, l2, positive=False, tol=tol, xty=xty)
         return MAPResult(coef, data.intercept(coef), cert, 0, "closed-form")
+    return _solve_elastic_net(data, X_t, y_t, prior, l1, l2, positive, tol, max_iter, w0)
 
-    coef, n_iter, cert, solver = None, 0, None, "coordinate-descent"
+
+def _solve_elastic_net(data, X_t, y_t, prior, l1, l2, positive, tol, max_iter, w0) -> MAPResult:
+    """Coordinate descent (on the Gram, or on working sets when ``p`` is large), then polish."""
+    many_features = X_t.shape[1] > GRAM_MAX_FEATURES
+    # Gram-based descent forms H = X~'X~ once (n p^2); the polish and the certificates
+    # reuse it and X~'y~, so that nothing after it passes over the n rows more than a
+    # few times.
+    gram = None if many_features else (X_t.T @ X_t, X_t.T @ y_t)
+    xty = None if gram is None else gram[1]
+    l1_rates, l2_rates = np.asarray(l1, dtype=np.float64), np.asarray(l2, dtype=np.float64)
+    name = "working-set" if many_features else "coordinate-descent"
+
+    def descend(start, descent_tol, epochs_left):
+        if many_features:
+            return working_set_descent(
+                X_t,
+                y_t,
+                l1_rates,
+                l2_rates,
+                positive=positive,
+                tol=descent_tol,
+                max_iter=epochs_left,
+                w0=start,
+            )
+        return cyclic_coordinate_descent(
+            X_t,
+            y_t,
+            prior,
+            positive=positive,
+            tol=descent_tol,
+            max_iter=epochs_left,
+            w0=start,
+            gram=gram,
+        )
+
+    def certificate(w):
+        return certify(X_t, y_t, w, l1, l2, positive=positive, tol=tol, xty=xty)
+
+    coef, n_iter, cert, solver = None, 0, None, name
     descent_tol = tol
     # Coordinate descent to ``tol`` usually finds the support, and the polish then solves
     # the problem exactly.  When the support is still wrong (a warm start far from the
     # answer, a loose tol), descend further at a 1000x tighter gap and polish again, so
     # that the answer is exact whatever ``tol`` is, as long as epochs remain.
     while True:
-        coef, epochs = cyclic_coordinate_descent(
-            X_t,
-            y_t,
-            prior,
-            positive=positive,
-            tol=descent_tol,
-            max_iter=max_iter - n_iter,
-            w0=w0 if coef is None else coef,
-        )
+        coef, epochs = descend(w0 if coef is None else coef, descent_tol, max_iter - n_iter)
         n_iter += epochs
-        cert = certify(X_t, y_t, coef, l1, l2, positive=positive, tol=tol)
-        polished = polish(X_t, y_t, coef, l1, l2, positive=positive)
-        if polished is not None:
-            polished_cert = certify(X_t, y_t, polished, l1, l2, positive=positive, tol=tol)
-            if _better(polished_cert, cert):
-                coef, cert, solver = polished, polished_cert, "coordinate-descent+polish"
-        exact = cert.relative_gap <= _EXACT_GAP
-        if exact:
+        polished = polish(X_t, y_t, coef, l1, l2, positive=positive, gram=gram)
+        polished_cert = None if polished is None else certificate(polished)
+        if polished_cert is not None and polished_cert.relative_gap <= _EXACT_GAP:
+            # Exact: the descent's own point cannot be better beyond rounding, so it
+            # need not be certified.
+            return MAPResult(
+                polished, data.intercept(polished), polished_cert, n_iter, name + "+polish"
+            )
+        cert, solver = certificate(coef), name
+        if polished_cert is not None and _better(polished_cert, cert):
+            coef, cert, solver = polished, polished_cert, name + "+polish"
+        if cert.relative_gap <= _EXACT_GAP:
             return MAPResult(coef, data.intercept(coef), cert, n_iter, solver)
+        # The support is nearly right (a few weights to add or drop): a few active-set
+        # steps from here cost far less than descending 1000x tighter, which crawls on
+        # ill-conditioned problems (more weights than samples, a small l2).
+        quick = active_set(X_t, y_t, coef, l1, l2, positive=positive, max_steps=_QUICK_STEPS)
+        if quick is not None:
+            quick_cert = certificate(quick)
+            if quick_cert.relative_gap <= _EXACT_GAP and _better(quick_cert, cert):
+                return MAPResult(
+                    quick, data.intercept(quick), quick_cert, n_iter, name + "+active-set"
+                )
         if n_iter >= max_iter or descent_tol <= _EXACT_GAP:
             break
         descent_tol = max(descent_tol * 1e-3, _EXACT_GAP)
@@ -214,11 +293,18 @@ def solve_map(
     # active-set method from its point, kept only if it is certifiably better.
     finished = active_set(X_t, y_t, coef, l1, l2, positive=positive)
     if finished is not None:
-        finished_cert = certify(X_t, y_t, finished, l1, l2, positive=positive, tol=tol)
+        finished_cert = certificate(finished)
         if _better(finished_cert, cert):
             coef, cert, solver = finished, finished_cert, solver + "+active-set"
     return MAPResult(coef, data.intercept(coef), cert, n_iter, solver)
 
+
+#: Above this many features the elastic-net family is solved on working sets
+#: (:mod:`~bayesreg.solvers.working_set`) instead of on the full Gram matrix.
+GRAM_MAX_FEATURES = 256
+
+# Active-set steps tried before a tighter descent when the polish fails.
+_QUICK_STEPS = 8
 
 # A relative duality gap this small is the exact optimum up to rounding (the polished
 # point's gap is a few eps); above it, the support may still be wrong.

@@ -58,6 +58,7 @@ __all__ = [
     "Certificate",
     "certify",
     "duality_gap",
+    "explicit_gap",
     "gap_rounding_error",
     "kkt_violation",
     "unpenalized_projection",
@@ -245,10 +246,27 @@ def gap_rounding_error(X_t, y_t, w, residual, v, rho_dot_y, rho_norm2, l1, l2) -
     return float(ridge_error + scaling * dual_terms + eps * (n + p) * terms)
 
 
-def certify(X_t, y_t, w, l1, l2, *, positive: bool, tol: float) -> Certificate:
+def explicit_gap(X_t, y_t, w, residual, v, l1, l2, *, positive: bool):
+    """The duality gap of ``w`` from its residual ``R = y~ - X~ w`` and ``v = X~' R``.
+
+    Returns ``(gap, dual)`` with ``dual`` as :func:`duality_gap` takes it (None when no
+    weight is unpenalised, so that ``rho = R``).  ``l1`` and ``l2`` have one rate per
+    weight.
+    """
+    rho = unpenalized_projection(X_t, residual, w, l1, l2, positive=positive)
+    dual = None if rho is residual else (X_t.T @ rho, float(rho @ rho), float(rho @ y_t))
+    r2 = float(residual @ residual)
+    return float(duality_gap(w, v, r2, float(residual @ y_t), l1, l2, positive, dual=dual)), dual
+
+
+def certify(X_t, y_t, w, l1, l2, *, positive: bool, tol: float, xty=None) -> Certificate:
     """Certificate of ``w`` computed from explicit residuals in float64 numpy.
 
-    ``l1`` and ``l2`` are scalars or arrays with one rate per weight.
+    ``l1`` and ``l2`` are scalars or arrays with one rate per weight; ``xty`` is
+    ``X~'y~`` when the caller has it.  The rounding estimate of the gap
+    (:func:`gap_rounding_error`, a few more passes over ``X~``) is computed only when
+    the relative gap is above ``tol``, the one case where
+    :attr:`Certificate.converged` reads it; otherwise ``rounding_gap`` is 0.
     """
     X_t = np.asarray(X_t, dtype=np.float64)
     y_t = np.asarray(y_t, dtype=np.float64)
@@ -258,22 +276,25 @@ def certify(X_t, y_t, w, l1, l2, *, positive: bool, tol: float) -> Certificate:
     residual = y_t - X_t @ w
     v = X_t.T @ residual
     r2 = float(residual @ residual)
-    rho = unpenalized_projection(X_t, residual, w, l1, l2, positive=positive)
-    dual = None if rho is residual else (X_t.T @ rho, float(rho @ rho), float(rho @ y_t))
-    gap = float(duality_gap(w, v, r2, float(residual @ y_t), l1, l2, positive, dual=dual))
+    gap, dual = explicit_gap(X_t, y_t, w, residual, v, l1, l2, positive=positive)
     # The gap is >= 0 in exact arithmetic; a negative value is rounding, shown as 0.
     gap = max(gap, 0.0)
     if not (np.any(l1) or np.any(l2)):
         gap = float("nan")
     y2 = float(y_t @ y_t)
+    relative_gap = gap / y2 if y2 > 0 else gap
     kkt = float(kkt_violation(w, v, l1, l2, positive))
-    kkt_scale = float(np.max(np.abs(X_t.T @ y_t), initial=0.0))
-    rho_dot_y, rho_norm2 = (float(residual @ y_t), r2) if dual is None else (dual[2], dual[1])
+    xty = X_t.T @ y_t if xty is None else xty
+    kkt_scale = float(np.max(np.abs(xty), initial=0.0))
+    rounding_gap = 0.0
+    if not relative_gap <= tol:
+        rho_dot_y, rho_norm2 = (float(residual @ y_t), r2) if dual is None else (dual[2], dual[1])
+        rounding_gap = gap_rounding_error(X_t, y_t, w, residual, v, rho_dot_y, rho_norm2, l1, l2)
     return Certificate(
         objective=0.5 * r2 + float(_h(w, l1, l2)),
         duality_gap=gap,
-        relative_gap=gap / y2 if y2 > 0 else gap,
+        relative_gap=relative_gap,
         kkt_violation=kkt / kkt_scale if kkt_scale > 0 else kkt,
         tol=float(tol),
-        rounding_gap=gap_rounding_error(X_t, y_t, w, residual, v, rho_dot_y, rho_norm2, l1, l2),
+        rounding_gap=rounding_gap,
     )

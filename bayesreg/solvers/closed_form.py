@@ -33,17 +33,17 @@ import scipy.linalg
 __all__ = ["ridge_solve", "ridge_svd"]
 
 
-def ridge_solve(X_t: np.ndarray, y_t: np.ndarray, l2) -> np.ndarray:
+def ridge_solve(X_t: np.ndarray, y_t: np.ndarray, l2, *, xty=None) -> np.ndarray:
     """``argmin_w 1/2 ||y_t - X_t w||^2 + sum_j l2_j w_j^2`` (minimum-norm where ``l2_j = 0``).
 
     ``l2`` is a scalar (the same rate for every weight) or an array of one rate per
-    weight.
+    weight; ``xty`` is ``X_t'y_t`` when the caller has it.
     """
     l2 = np.asarray(l2, dtype=np.float64)
     if l2.ndim == 1 and l2.size and np.all(l2 == l2[0]):
         l2 = l2[0]
     if l2.ndim == 0:
-        return _ridge_scalar(X_t, y_t, float(l2))
+        return _ridge_scalar(X_t, y_t, float(l2), xty)
     n, p = X_t.shape
     if l2.shape != (p,):
         raise ValueError(f"l2 has {l2.size} entries but X has {p} features.")
@@ -61,7 +61,7 @@ def ridge_solve(X_t: np.ndarray, y_t: np.ndarray, l2) -> np.ndarray:
     return w
 
 
-def _ridge_scalar(X_t: np.ndarray, y_t: np.ndarray, l2: float) -> np.ndarray:
+def _ridge_scalar(X_t: np.ndarray, y_t: np.ndarray, l2: float, xty=None) -> np.ndarray:
     n, p = X_t.shape
     if l2 > 0 and n > 0 and p > 0:
         try:
@@ -69,7 +69,8 @@ def _ridge_scalar(X_t: np.ndarray, y_t: np.ndarray, l2: float) -> np.ndarray:
                 gram = X_t.T @ X_t
                 gram[np.diag_indices(p)] += 2.0 * l2
                 factor = scipy.linalg.cho_factor(gram, check_finite=False)
-                return scipy.linalg.cho_solve(factor, X_t.T @ y_t, check_finite=False)
+                rhs = X_t.T @ y_t if xty is None else xty
+                return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
             kernel = X_t @ X_t.T
             kernel[np.diag_indices(n)] += 2.0 * l2
             factor = scipy.linalg.cho_factor(kernel, check_finite=False)
