@@ -18,6 +18,7 @@ if os.environ.get("BAYESREG_X64", "1") != "0":
 bind_numpyro_submodules()
 
 # ruff: noqa: E402 - the precision switch above must come before anything imports JAX code
+from bayesreg import _compilation_cache  # noqa: F401 - switches JAX's disk cache on
 from bayesreg.empirical_bayes import BayesianRidge
 from bayesreg.estimators import ElasticNet, Lasso, Ridge
 from bayesreg.glm import LogisticRegression, PoissonRegressor

@@ -9,8 +9,9 @@ then conditioning on it is an empirical-Bayes step, not a full hierarchical post
 the posterior drawn is the one at the chosen scale.
 
 * :class:`LassoCV` and :class:`ElasticNetCV` compute, on each training fold, the MAP
-  along the decreasing ``alpha`` grid with warm starts (:func:`bayesreg.path.solve_path`)
-  and score the held-out mean squared error.
+  along the decreasing ``alpha`` grid with warm starts (:func:`bayesreg.path.solve_path`:
+  one compiled kernel per fold, see :mod:`bayesreg.solvers.path_descent`) and score the
+  held-out mean squared error from the path's coefficients and intercepts.
 * :class:`RidgeCV` with ``cv=None`` uses the exact leave-one-out errors of the Gaussian
   prior's MAP from one singular value decomposition (no refits); with ``cv`` given it
   scores K-fold refits as scikit-learn's grid search does.
