@@ -25,6 +25,12 @@ from bayesreg._base import (
     check_enough_observations,
     check_sampling_arguments,
 )
+from bayesreg.conjugate import (
+    ImproperPosteriorError,
+    NormalInverseGamma,
+    gaussian_prior_precisions,
+    sample_normal_inverse_gamma,
+)
 from bayesreg.inference import sample_linear_posterior
 from bayesreg.priors import (
     ElasticNetPrior,
@@ -154,7 +160,7 @@ class _PenalizedRegression(BayesianLinearRegressor):
         noise_prior=None,
         alpha_prior=None,
     ) -> xr.DataTree:
-        """Fit the MAP, then draw the posterior whose mode it is by NUTS.
+        """Fit the MAP, then draw the posterior whose mode it is by NUTS (Ridge: exactly).
 
         The model is this estimator's objective turned into a density, with the noise
         scale ``sigma`` unknown: ``y_i ~ N(b + x_i' w, sigma^2 / s_i)``, a flat prior on
@@ -216,11 +222,10 @@ class _PenalizedRegression(BayesianLinearRegressor):
         prior = self._prior(data)
         if alpha_prior is not None:
             prior = self._hierarchical_prior(alpha_prior, data.n_samples)
-        self.posterior_ = sample_linear_posterior(
+        self.posterior_ = self._draw_posterior(
             data,
             prior,
-            coef_init=self.coef_,
-            feature_names=self.feature_names_,
+            exact_allowed=noise_prior is None and alpha_prior is None,
             noise_prior=noise_prior,
             num_samples=num_samples,
             num_warmup=num_warmup,
@@ -229,6 +234,12 @@ class _PenalizedRegression(BayesianLinearRegressor):
             progress_bar=progress_bar,
         )
         return self.posterior_
+
+    def _draw_posterior(self, data, prior: Prior, *, exact_allowed: bool, **sampler) -> xr.DataTree:
+        """Draw the posterior of ``data`` under ``prior`` by NUTS (Ridge may draw exactly)."""
+        return sample_linear_posterior(
+            data, prior, coef_init=self.coef_, feature_names=self.feature_names_, **sampler
+        )
 
 
 class Ridge(_PenalizedRegression):
@@ -286,7 +297,12 @@ class Ridge(_PenalizedRegression):
     -----
     The noise-scaled posterior sampled by :meth:`sample_posterior` is, with Jeffreys'
     prior on ``sigma``, the conjugate normal-inverse-gamma model: ``w | y`` is a
-    multivariate t with ``n - 1`` degrees of freedom centred at ``coef_``.
+    multivariate t with ``n - 1`` degrees of freedom centred at ``coef_``.  So
+    :meth:`sample_posterior` draws it exactly, iid and without warm-up
+    (:mod:`bayesreg.conjugate`; ``posterior.attrs["sampler"]`` says so), unless a
+    ``noise_prior`` or ``alpha_prior`` is given, ``positive=True``, or the posterior is
+    improper (``alpha = 0`` with ``p >= n - 1``): then it runs NUTS.  Passing
+    ``noise_prior=bayesreg.model.JeffreysNoise()`` runs NUTS on the same model.
 
     Examples
     --------
@@ -332,6 +348,29 @@ class Ridge(_PenalizedRegression):
 
     def _hierarchical_prior(self, alpha_prior, n_samples: int) -> Prior:
         return HierarchicalRidge(alpha_prior=alpha_prior)
+
+    def _draw_posterior(self, data, prior: Prior, *, exact_allowed: bool, **sampler) -> xr.DataTree:
+        """iid draws from the normal-inverse-gamma posterior when it applies, else NUTS.
+
+        It applies with Jeffreys' noise prior, a fixed ``alpha`` and no sign constraint,
+        when the posterior is proper (:mod:`bayesreg.conjugate`).
+        """
+        precisions = gaussian_prior_precisions(prior, data.n_features)
+        if exact_allowed and not self.positive and precisions is not None:
+            try:
+                exact = NormalInverseGamma.from_data(data, precisions)
+            except ImproperPosteriorError:
+                pass  # e.g. alpha = 0 with p >= n - 1: NUTS, as for any improper prior
+            else:
+                return sample_normal_inverse_gamma(
+                    data,
+                    exact,
+                    feature_names=self.feature_names_,
+                    num_samples=sampler["num_samples"],
+                    num_chains=sampler["num_chains"],
+                    random_state=sampler["random_state"],
+                )
+        return super()._draw_posterior(data, prior, exact_allowed=exact_allowed, **sampler)
 
     def _max_epochs(self) -> int:
         return 10_000 if self.max_iter is None else int(self.max_iter)

@@ -984,7 +984,7 @@ REACHED = "the sampler was reached"
 
 
 class SamplerRecorder:
-    """Stands in for the NUTS samplers: records the data it is given, samples nothing."""
+    """Stands in for the samplers (NUTS, Ridge's exact draws): records the data, samples nothing."""
 
     def __init__(self):
         self.calls: list[tuple[np.ndarray, np.ndarray]] = []
@@ -1009,6 +1009,7 @@ SAMPLED = [key for key in FAST if key != "BayesianRidge"]
 def test_sample_posterior_rejects_before_the_sampler(hostile_tally, monkeypatch, key, data):
     recorder = SamplerRecorder()
     monkeypatch.setattr(estimators_module, "sample_linear_posterior", recorder.linear)
+    monkeypatch.setattr(estimators_module, "sample_normal_inverse_gamma", recorder.linear)
     monkeypatch.setattr(linear_regression_module, "sample_linear_posterior", recorder.linear)
     monkeypatch.setattr(glm_module, "_sample", recorder.glm)
     spec = SPECS[key]
@@ -1067,6 +1068,7 @@ BAD_SAMPLER_SETTINGS = [
 def test_sample_posterior_settings_hostile(hostile_tally, monkeypatch, key, name, value):
     recorder = SamplerRecorder()
     monkeypatch.setattr(estimators_module, "sample_linear_posterior", recorder.linear)
+    monkeypatch.setattr(estimators_module, "sample_normal_inverse_gamma", recorder.linear)
     monkeypatch.setattr(linear_regression_module, "sample_linear_posterior", recorder.linear)
     monkeypatch.setattr(glm_module, "_sample", recorder.glm)
     spec = SPECS[key]

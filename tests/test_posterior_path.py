@@ -115,10 +115,10 @@ def test_feature_names_come_from_dataframe_columns(fake_sampler):
     X, y = _problem()
     frame = pd.DataFrame(X, columns=["age", "bmi", "bp"])
     with pytest.warns(SamplingWarning):
-        bands = posterior_path(bayesreg.Ridge(), frame, y, [1.0], **SAMPLER)
+        bands = posterior_path(bayesreg.Lasso(), frame, y, [0.1], **SAMPLER)
     assert bands.feature_names == ["age", "bmi", "bp"]
     np.testing.assert_array_equal(
-        bands.coef_map[:, 0], bayesreg.Ridge(alpha=1.0).fit(frame, y).coef_
+        bands.coef_map[:, 0], bayesreg.Lasso(alpha=0.1).fit(frame, y).coef_
     )
 
 

@@ -42,14 +42,20 @@ SAMPLER_KW = {"num_samples": 10, "num_warmup": 10, "num_chains": 2}
 def forbidden(*names):
     """Replace the solvers and the sampler by sentinels; yield the list of sentinels called.
 
-    ``names`` picks which of ``solve_map``, ``_cd_loop`` and ``sample_linear_posterior``
-    to replace (all three by default).
+    ``names`` picks which of ``solve_map``, ``_cd_loop``, ``sample_linear_posterior`` and
+    ``sample_normal_inverse_gamma`` (Ridge's exact draws) to replace (all by default).
     """
-    names = names or ("solve_map", "_cd_loop", "sample_linear_posterior")
+    names = names or (
+        "solve_map",
+        "_cd_loop",
+        "sample_linear_posterior",
+        "sample_normal_inverse_gamma",
+    )
     targets = {
         "solve_map": estimators_module,
         "_cd_loop": cd_module,
         "sample_linear_posterior": estimators_module,
+        "sample_normal_inverse_gamma": estimators_module,
     }
     calls: list[str] = []
 
@@ -203,9 +209,10 @@ BAD_DATA = [
         (bayesreg.Ridge(), "fit", ("solve_map",), ["solve_map"]),
         (bayesreg.Lasso(alpha=0.1), "fit", ("_cd_loop",), ["_cd_loop"]),
         (bayesreg.ElasticNet(alpha=0.1), "fit", ("_cd_loop",), ["_cd_loop"]),
-        (bayesreg.Ridge(), "sample_posterior", ("sample_linear_posterior",), None),
+        (bayesreg.Lasso(alpha=0.1), "sample_posterior", ("sample_linear_posterior",), None),
+        (bayesreg.Ridge(), "sample_posterior", ("sample_normal_inverse_gamma",), None),
     ],
-    ids=["solve_map", "cd_loop-lasso", "cd_loop-enet", "sampler"],
+    ids=["solve_map", "cd_loop-lasso", "cd_loop-enet", "sampler", "exact-sampler"],
 )
 def test_sentinels_fire_on_valid_input(estimator, method, forbid, expected):
     X, y, w = make_data()
@@ -402,11 +409,13 @@ def test_smallest_sampler_arguments_are_accepted(estimator_cls, monkeypatch):
         return "posterior"
 
     monkeypatch.setattr(estimators_module, "sample_linear_posterior", record)
+    # Ridge draws its normal-inverse-gamma posterior exactly: no warm-up to pass on.
+    monkeypatch.setattr(estimators_module, "sample_normal_inverse_gamma", record)
     result = estimator_cls().sample_posterior(
         X, y, sample_weight=w, num_samples=1, num_warmup=0, num_chains=1
     )
     assert result == "posterior"
-    assert (seen["num_samples"], seen["num_warmup"], seen["num_chains"]) == (1, 0, 1)
+    assert (seen["num_samples"], seen.get("num_warmup", 0), seen["num_chains"]) == (1, 0, 1)
 
 
 # -- predict -----------------------------------------------------------------------------
