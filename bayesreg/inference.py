@@ -1,12 +1,17 @@
 """Posterior sampling by NUTS, returned as an arviz DataTree labelled by feature.
 
-The sampler is numpyro's NUTS on the model of :func:`bayesreg.model.make_linear_model`.
-Chains start near the MAP (jittered by about half a marginal standard error), run in
-parallel across devices when there are as many devices as chains and one after another
-otherwise; either way a ``random_state`` gives the same draws (:func:`chain_method`).
-numpyro compiles the sampler on every run (its ``fori_collect`` jits a new closure each
-time), so a call costs compilation plus sampling; reusing a compiled kernel is future
-work.
+Two samplers, one posterior.  A Gaussian likelihood with a prior that has a density per
+weight (Ridge, Lasso, ElasticNet, ``LinearRegression`` with such priors) is sampled by
+:mod:`bayesreg.gaussian_sampler`: NUTS from the sufficient statistics in whitened
+coordinates, compiled once per shape and setting.  Everything else (other likelihoods,
+hierarchical priors such as the horseshoe) is sampled by numpyro's NUTS on the model of
+:func:`bayesreg.model.make_linear_model`, with chains started near the MAP (jittered by
+about half a marginal standard error); numpyro compiles that sampler on every run.
+``posterior.attrs["sampler"]`` records which one drew the posterior.
+
+Either way the chains run in parallel across devices when there are as many devices as
+chains and one after another otherwise, the same single-chain program both ways, so a
+``random_state`` gives the same draws (:func:`chain_method`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from numpyro import handlers
 from numpyro.infer import MCMC, NUTS, init_to_uniform, init_to_value
 from sklearn.utils import check_random_state
 
+from bayesreg import gaussian_sampler
 from bayesreg.likelihoods import Likelihood, Normal
 from bayesreg.model import RegressionData, make_linear_model
 from bayesreg.priors import Prior
@@ -34,6 +40,10 @@ __all__ = ["SamplingWarning", "chain_method", "sample_linear_posterior", "warn_o
 DENSE_MASS_MAX_FEATURES = 200
 _RHAT_WARN = 1.01
 _EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob")
+#: ``posterior.attrs["sampler"]``: which sampler drew the posterior.
+GAUSSIAN_SAMPLER = "gaussian-whitened-nuts"
+NUMPYRO_MODEL_SAMPLER = "numpyro-model-nuts"
+NUMPYRO_MODEL_SAMPLER_OPTION = "numpyro-model"
 
 
 class SamplingWarning(UserWarning):
@@ -108,6 +118,7 @@ def sample_linear_posterior(
     target_accept_prob: float = 0.8,
     random_state=None,
     progress_bar: bool = False,
+    sampler: str = "auto",
 ) -> xr.DataTree:
     """Sample the posterior of a linear model by NUTS.
 
@@ -138,13 +149,20 @@ def sample_linear_posterior(
         posteriors such as the horseshoe's.
     random_state : None, int or numpy RandomState
     progress_bar : bool
+        numpyro's progress bar (the numpyro-model sampler only).
+    sampler : {"auto", "numpyro-model"}, default "auto"
+        ``"auto"`` samples by :mod:`bayesreg.gaussian_sampler` where it applies
+        (:func:`bayesreg.gaussian_sampler.applies`) and by numpyro's NUTS on the model
+        otherwise; ``"numpyro-model"`` always takes the model (the slow path, kept as
+        a reference for the fast one).
 
     Returns
     -------
     xarray.DataTree
         Groups ``posterior`` (``intercept``, ``coef`` over ``feature``, ``sigma``, and
         a hierarchical prior's latent variables), ``sample_stats``, ``log_likelihood``
-        and ``observed_data`` (``y`` over ``obs_id``).
+        and ``observed_data`` (``y`` over ``obs_id``).  ``posterior.attrs["sampler"]``
+        names the sampler used.
 
     Warns
     -----
@@ -153,9 +171,89 @@ def sample_linear_posterior(
     """
     rng = check_random_state(random_state)
     keep = data.sample_weight > 0
+    likelihood = Normal() if likelihood is None else likelihood
+    method = chain_method(num_chains)
+    coords = {"feature": list(feature_names), "obs_id": np.flatnonzero(keep)}
+    if sampler not in ("auto", NUMPYRO_MODEL_SAMPLER_OPTION):
+        raise ValueError(f'sampler must be "auto" or "numpyro-model", got {sampler!r}.')
+    if sampler == "auto" and gaussian_sampler.applies(
+        prior,
+        likelihood=likelihood,
+        n_features=data.n_features,
+        noise_prior=noise_prior,
+        intercept_prior=intercept_prior,
+    ):
+        draws = gaussian_sampler.sample_gaussian_posterior(
+            data,
+            prior,
+            coef_init=np.asarray(coef_init, dtype=float),
+            rng=rng,
+            noise_scaled=noise_scaled,
+            noise_prior=noise_prior,
+            noise_scale=noise_scale,
+            intercept_prior=intercept_prior,
+            num_samples=num_samples,
+            num_warmup=num_warmup,
+            num_chains=num_chains,
+            target_accept_prob=target_accept_prob,
+            parallel=method == "parallel",
+        )
+        tree = _tree_from_draws(draws, data.y[keep], coords)
+        sampler_used = GAUSSIAN_SAMPLER
+    else:
+        tree = _sample_numpyro_model(
+            data,
+            prior,
+            keep=keep,
+            rng=rng,
+            coef_init=coef_init,
+            coords=coords,
+            noise_scaled=noise_scaled,
+            noise_prior=noise_prior,
+            noise_scale=noise_scale,
+            intercept_prior=intercept_prior,
+            likelihood=likelihood,
+            num_samples=num_samples,
+            num_warmup=num_warmup,
+            num_chains=num_chains,
+            target_accept_prob=target_accept_prob,
+            method=method,
+            progress_bar=progress_bar,
+        )
+        sampler_used = NUMPYRO_MODEL_SAMPLER
+    _tidy_posterior(tree, noise_scale)
+    tree["posterior"].attrs.update(
+        chain_method=method, num_warmup=num_warmup, likelihood=likelihood.name, sampler=sampler_used
+    )
+    y, weight = data.y[keep], data.sample_weight[keep]
+    _add_log_likelihood(tree, data.X[keep], y, weight, likelihood)
+    warn_on_diagnostics(tree)
+    return tree
+
+
+def _sample_numpyro_model(
+    data: RegressionData,
+    prior: Prior,
+    *,
+    keep,
+    rng,
+    coef_init,
+    coords,
+    noise_scaled,
+    noise_prior,
+    noise_scale,
+    intercept_prior,
+    likelihood,
+    num_samples,
+    num_warmup,
+    num_chains,
+    target_accept_prob,
+    method,
+    progress_bar,
+) -> xr.DataTree:
+    """numpyro's NUTS on the model of :func:`make_linear_model` (any likelihood and prior)."""
     X_c = (data.X - data.x_offset)[keep]
     y, weight = data.y[keep], data.sample_weight[keep]
-    likelihood = Normal() if likelihood is None else likelihood
     model_fn = make_linear_model(
         fit_intercept=data.fit_intercept,
         noise_scaled=noise_scaled,
@@ -184,7 +282,6 @@ def sample_linear_posterior(
         target_accept_prob=target_accept_prob,
         init_strategy=init_strategy,
     )
-    method = chain_method(num_chains)
     mcmc = MCMC(
         kernel,
         num_warmup=num_warmup,
@@ -207,17 +304,34 @@ def sample_linear_posterior(
     ]
     tree = az.from_numpyro(
         mcmc,
-        coords={"feature": list(feature_names), "obs_id": np.flatnonzero(keep)},
+        coords=coords,
         dims={**{name: ["feature"] for name in feature_sites}, "y": ["obs_id"]},
         pred_dims={},
     )
-    _tidy_posterior(tree, noise_scale)
-    tree["posterior"].attrs.update(
-        chain_method=method, num_warmup=num_warmup, likelihood=likelihood.name
-    )
-    _add_log_likelihood(tree, data.X[keep], y, weight, likelihood)
-    warn_on_diagnostics(tree)
     return tree
+
+
+def _tree_from_draws(draws: dict, y: np.ndarray, coords: dict) -> xr.DataTree:
+    """The DataTree of :func:`az.from_numpyro`'s layout, from the fast path's draws."""
+    num_steps = draws["num_steps"].astype(np.int64)
+    tree_depth = np.log2(num_steps).astype(np.int64) + 1  # as arviz derives it
+    sample_stats = {
+        "acceptance_rate": draws["accept_prob"],
+        "diverging": draws["diverging"].astype(bool),
+        "energy": draws["energy"],
+        "n_steps": num_steps,
+        "tree_depth": tree_depth,
+        "reached_max_tree_depth": tree_depth >= gaussian_sampler.MAX_TREE_DEPTH,
+    }
+    return az.from_dict(
+        {
+            "posterior": {name: draws[name] for name in ("intercept", "coef", "sigma")},
+            "sample_stats": sample_stats,
+            "observed_data": {"y": y},
+        },
+        coords=coords,
+        dims={"coef": ["feature"], "y": ["obs_id"]},
+    )
 
 
 def _first(init: dict, num_chains: int) -> dict:
@@ -231,8 +345,12 @@ def _first(init: dict, num_chains: int) -> dict:
 def _add_log_likelihood(tree: xr.DataTree, X, y, weight, likelihood: Likelihood) -> None:
     """Pointwise log likelihood, vectorised (arviz would re-trace the model per draw)."""
     post = tree["posterior"]
-    mean = post["intercept"].values[..., None] + post["coef"].values @ X.T
-    values = likelihood.log_likelihood(y, mean, post["sigma"].values, weight)
+    mean = post["coef"].values @ X.T
+    mean += post["intercept"].values[..., None]
+    if isinstance(likelihood, Normal):
+        values = _gaussian_log_likelihood_inplace(mean, y, post["sigma"].values, weight)
+    else:
+        values = likelihood.log_likelihood(y, mean, post["sigma"].values, weight)
     obs_id = tree["observed_data"]["obs_id"]
     group = xr.Dataset(
         {"y": (("chain", "draw", "obs_id"), values)},
@@ -240,6 +358,23 @@ def _add_log_likelihood(tree: xr.DataTree, X, y, weight, likelihood: Likelihood)
         attrs=dict(post.attrs),
     )
     tree["log_likelihood"] = xr.DataTree(group)
+
+
+def _gaussian_log_likelihood_inplace(mean, y, sigma, weight) -> np.ndarray:
+    """``log N(y_i | mean_i, sigma^2 / s_i)`` written over ``mean`` (draws x obs).
+
+    The same numbers as :func:`bayesreg.likelihoods.gaussian_log_likelihood`, without
+    its temporaries: with 4000 draws of 5000 observations each temporary is 160 MB, and
+    allocating them cost more than the sampling.
+    """
+    inv_var = -0.5 / np.asarray(sigma) ** 2
+    np.subtract(y, mean, out=mean)
+    np.square(mean, out=mean)
+    mean *= weight
+    mean *= inv_var[..., None]
+    mean -= np.log(sigma)[..., None]
+    mean += 0.5 * np.log(weight) - 0.5 * np.log(2.0 * np.pi)
+    return mean
 
 
 def _tidy_posterior(tree: xr.DataTree, noise_scale) -> None:
@@ -267,7 +402,7 @@ def warn_on_diagnostics(tree: xr.DataTree) -> None:
         )
     posterior = tree["posterior"]
     # Constant variables (no intercept, fixed noise) have no R-hat.
-    sampled = [name for name, values in posterior.data_vars.items() if float(values.std()) > 0]
+    sampled = [name for name, values in posterior.data_vars.items() if np.ptp(values.values) > 0]
     if posterior.sizes["chain"] > 1 and sampled:
         rhat = az.rhat(tree, var_names=sampled)
         worst = max(float(rhat[name].max()) for name in rhat.data_vars)
