@@ -55,7 +55,9 @@ class RegressionData:
 
     @classmethod
     def from_arrays(cls, X, y, sample_weight=None, fit_intercept: bool = True) -> RegressionData:
-        X = np.asarray(X, dtype=np.float64)
+        # C order whatever the caller's layout: the products of a Fortran-ordered X would
+        # round differently, and an iterative solver can carry that difference far.
+        X = np.asarray(X, dtype=np.float64, order="C")
         y = np.asarray(y, dtype=np.float64)
         n = X.shape[0]
         if y.shape != (n,):
