@@ -32,8 +32,15 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.test
 	$(PY) -m pytest -m "slow or not slow" $(PYTEST_ARGS)
 
-bench: $(VENV)/.test
-	$(PY) benchmarks/bench_core.py
+$(VENV)/.bench: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[test,bench]"
+	@touch $@
+
+# Every speed comparison in one run (about 25 minutes on 2 CPUs): writes
+# docs/benchmarks.md and docs/benchmarks.json.  BENCH_ARGS: e.g. --quick, --only map.
+BENCH_ARGS ?=
+bench: $(VENV)/.bench
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # The notebook pages show the copies that tests/test_notebooks.py executes into
 # build/notebooks/ (`make test` does it).  When a copy is missing or older than its
