@@ -24,6 +24,7 @@ from bayesreg.estimators import ElasticNet, Lasso, Ridge
 from bayesreg.glm import LogisticRegression, PoissonRegressor
 from bayesreg.linear_regression import LinearRegression
 from bayesreg.model_selection import ElasticNetCV, LassoCV, RidgeCV
+from bayesreg.nn import MLPRegressor
 from bayesreg.path import RegularizationPath, enet_path, lasso_path, regularization_path
 from bayesreg.persistence import load, save
 from bayesreg.priors import (
@@ -69,6 +70,7 @@ __all__ = [
     "LinearRegression",
     "LogisticRegression",
     "MAPResult",
+    "MLPRegressor",
     "NoFiniteModeError",
     "PenaltyFactor",
     "PoissonRegressor",

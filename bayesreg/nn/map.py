@@ -1,0 +1,390 @@
+"""The MAP of a network: a stationary point of ``F``, polished to solver precision.
+
+``F(theta) = g(theta) + P_1(w)`` with the smooth part ``g`` (the half sum of squared
+residuals, plus the hidden biases' penalty if they have a prior) and the weights'
+penalty ``P_1`` (:func:`bayesreg.nn.objective.network_objective`).  ``F`` is not convex,
+so the answer is the stationary point reached from the start ``theta_0``, as for any
+penalised training; a different start may reach another.
+
+* Smooth penalties (Gaussian, Student-t, flat, ...): L-BFGS from ``theta_0``, then Newton
+  steps with the exact Hessian (by JAX) until the gradient is at rounding level.
+* Penalties with a kink at 0 (Laplace, elastic net, bridge): proximal gradient with
+  backtracking [1]_,
+
+  ``w <- prox_{tP_1}(w - t grad_w g)``,   ``b <- b - t grad_b g``,
+
+  whose soft threshold sets weights exactly to 0; once the set of nonzero weights has
+  settled, Newton steps on the nonzero weights and the biases (where ``F`` is smooth)
+  finish the solve, keeping the zeros and refusing steps that change a sign.
+
+Certificate.  The *prox-gradient mapping* ``G_t(theta) = (theta - T_t(theta)) / t`` of
+the step ``T_t`` above is 0 exactly at the stationary points of ``F``; for the Laplace
+prior and a small ``t`` it is the subgradient of least norm: ``grad g + sign(w) / s``
+at a nonzero weight and ``sign(grad g) max(|grad g| - 1/s, 0)`` at a zero one.
+:class:`NetworkMAP` reports ``||G_t||_inf`` relative to ``1 + ||grad g(theta_0)||_inf``,
+and the smallest eigenvalue of the Hessian of ``F`` over the free coordinates (the
+biases and the nonzero weights, less the biases of units whose outgoing weights are all
+0, on which ``F`` does not depend): positive means a strict local minimum, and then
+``||theta - theta*|| <= ||G|| / lambda_min`` to first order.
+
+References
+----------
+.. [1] A. Beck, "First-Order Methods in Optimization", SIAM, 2017, chapter 10.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from bayesreg.nn.architecture import Architecture, Parameters
+from bayesreg.nn.objective import network_objective, smooth_part
+from bayesreg.priors import Prior
+from bayesreg.priors.elastic_net import ElasticNetFamily
+
+__all__ = ["NEWTON_MAX_PARAMETERS", "NetworkMAP", "solve_network_map", "uses_proximal_steps"]
+
+#: Above this many parameters the Hessian (``n_parameters^2`` numbers) is not formed:
+#: no Newton polish and no second-order check.
+NEWTON_MAX_PARAMETERS = 3000
+_NEWTON_STEPS = 30
+#: Hessian eigenvalues below this fraction of the largest are rounding-level curvature.
+_DEGENERATE = 1e-10
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkMAP:
+    """A stationary point of the network's objective, with its certificate.
+
+    Attributes
+    ----------
+    params : Parameters
+    theta : ndarray
+        The flat parameter vector (weights of each layer, then biases).
+    objective : float
+        ``F(theta)``.
+    stationarity : float
+        ``||G_t(theta)||_inf / (1 + ||grad g(theta_0)||_inf)``: 0 at a stationary point.
+    hessian_min_eigenvalue : float
+        Smallest eigenvalue of the Hessian of ``F`` over the free coordinates; NaN when
+        the network has more than :data:`NEWTON_MAX_PARAMETERS` parameters.
+    n_zero_weights : int
+        Weights that are exactly 0.
+    n_iter : int
+        First-order iterations (L-BFGS or proximal gradient) and Newton steps.
+    converged : bool
+        ``stationarity <= tol``.
+    """
+
+    params: Parameters
+    theta: np.ndarray
+    objective: float
+    stationarity: float
+    hessian_min_eigenvalue: float
+    n_zero_weights: int
+    n_iter: int
+    converged: bool
+
+    @property
+    def is_strict_local_minimum(self) -> bool:
+        return bool(self.hessian_min_eigenvalue > 0)
+
+
+def uses_proximal_steps(prior: Prior) -> bool:
+    """Whether the prior's penalty has a kink (a proximal step is needed for exact zeros)."""
+    if isinstance(prior, ElasticNetFamily):
+        return bool(np.any(np.asarray(prior.l1) > 0))
+    return prior.map_solver == "proximal"
+
+
+def solve_network_map(
+    architecture: Architecture,
+    prior: Prior,
+    X: np.ndarray,
+    y: np.ndarray,
+    sample_weight: np.ndarray,
+    theta_init: np.ndarray,
+    *,
+    bias_penalty: float = 0.0,
+    tol: float = 1e-10,
+    max_iter: int = 20000,
+) -> NetworkMAP:
+    """Minimise ``F`` from ``theta_init`` (see the module notes).
+
+    Parameters
+    ----------
+    architecture : Architecture
+    prior : Prior
+        The weights' prior at unit noise; its penalty is ``P_1``.
+    X, y, sample_weight : ndarray
+        The data, float64.
+    theta_init : ndarray
+        The start.
+    bias_penalty : float, default 0
+        ``kappa`` in the hidden biases' penalty ``kappa / 2 * ||b||^2`` (0: flat).
+    tol : float, default 1e-10
+        Relative stationarity at which the solve stops.
+    max_iter : int, default 20000
+        Most first-order iterations.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When ``tol`` is not reached.
+    """
+    prior.check_map()
+    data = (
+        jnp.asarray(X, dtype=float),
+        jnp.asarray(y, dtype=float),
+        jnp.asarray(sample_weight, dtype=float),
+        jnp.asarray(float(bias_penalty)),
+    )
+    problem = _Problem(architecture, prior, data)
+    weights = architecture.weight_mask()
+    theta0 = np.asarray(theta_init, dtype=float)
+    scale = 1.0 + float(np.max(np.abs(problem.smooth_gradient(theta0))))
+    n_params = theta0.size
+    polish = n_params <= NEWTON_MAX_PARAMETERS
+    if uses_proximal_steps(prior):
+        # The proximal steps find the zeros; Newton finishes the nonzero part.  If it
+        # cannot, the proximal steps go on to the tolerance.
+        coarse = max(tol, 1e-6) if polish else tol
+        theta, step, n_iter = problem.proximal_gradient(theta0, coarse * scale, max_iter)
+        if polish:
+            theta, n_newton = _newton_polish(problem, theta, weights, tol * scale)
+            n_iter += n_newton
+            if _stationarity(problem, weights, theta, step) > tol * scale:
+                theta, step, k = problem.proximal_gradient(theta, tol * scale, max_iter)
+                n_iter += k
+    else:
+        theta, n_iter = _lbfgs(problem, theta0, tol=tol * scale, max_iter=max_iter)
+        step = None
+        if polish:
+            theta, n_newton = _newton_polish(problem, theta, weights, tol * scale)
+            n_iter += n_newton
+    if polish:
+        hessian = problem.hessian(theta)
+        free = _free(theta, weights, hessian)
+        hessian = hessian[np.ix_(free, free)]
+        min_eig = float(np.linalg.eigvalsh(hessian)[0]) if hessian.size else np.inf
+    else:
+        min_eig = float("nan")
+    stationarity = _stationarity(problem, weights, theta, step) / scale
+    converged = stationarity <= tol
+    if not converged:
+        advice = "Increase max_iter, or standardise X and y."
+        if architecture.activation == "relu" and architecture.hidden_layer_sizes:
+            advice = (
+                "ReLU networks are not differentiable where a unit's input is 0 at an "
+                "observation, and their minima often lie there, where no gradient vanishes: "
+                "use activation='tanh' for a certified MAP, or accept the point."
+            )
+        warnings.warn(
+            f"the network's MAP solve stopped at relative stationarity {stationarity:.2e} > "
+            f"tol={tol:g} after {n_iter} iterations. {advice}",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return NetworkMAP(
+        params=architecture.unravel(theta).to_numpy(),
+        theta=theta,
+        objective=problem.value(theta),
+        stationarity=float(stationarity),
+        hessian_min_eigenvalue=min_eig,
+        n_zero_weights=int(np.sum(theta[weights] == 0)),
+        n_iter=int(n_iter),
+        converged=bool(converged),
+    )
+
+
+# -- pieces ---------------------------------------------------------------------------
+# Compiled once per architecture and data shape: the architecture is a static argument,
+# the prior (a pytree) and the data are traced, so a refit with another alpha or other
+# data of the same shape compiles nothing.
+
+
+def _objective(architecture, prior, data, theta):
+    return network_objective(architecture, prior, data, theta)
+
+
+_value = jax.jit(_objective, static_argnums=0)
+_value_and_grad = jax.jit(jax.value_and_grad(_objective, argnums=3), static_argnums=0)
+_hessian = jax.jit(jax.hessian(_objective, argnums=3), static_argnums=0)
+_smooth_grad = jax.jit(jax.grad(smooth_part, argnums=2), static_argnums=0)
+
+
+@partial(jax.jit, static_argnums=0)
+def _proximal_gradient_loop(architecture, prior, data, theta0, tol, max_iter):
+    """Proximal gradient with backtracking; stops at ``||G_t||_inf <= tol``."""
+    weights = jnp.asarray(architecture.weight_mask())
+
+    def smooth(theta):
+        return smooth_part(architecture, data, theta)
+
+    value_and_grad = jax.value_and_grad(smooth)
+
+    def candidate(theta, value, grad, t):
+        new = _prox_step(prior, weights, theta, grad, t)
+        diff = new - theta
+        bound = value + grad @ diff + 0.5 * (diff @ diff) / t
+        return new, smooth(new) <= bound + 1e-14 * jnp.abs(value)
+
+    def backtrack(theta, value, grad, step):
+        def cond(state):
+            _, _, ok, tries = state
+            return ~ok & (tries < 60)
+
+        def body(state):
+            t, _, _, tries = state
+            t = 0.5 * t
+            new, ok = candidate(theta, value, grad, t)
+            return t, new, ok, tries + 1
+
+        new, ok = candidate(theta, value, grad, step)
+        t, new, _, _ = jax.lax.while_loop(cond, body, (step, new, ok, 0))
+        return t, new
+
+    def cond(state):
+        _, _, k, gmap = state
+        return (k < max_iter) & (gmap > tol)
+
+    def body(state):
+        theta, step, k, _ = state
+        value, grad = value_and_grad(theta)
+        step, new = backtrack(theta, value, grad, 1.25 * step)
+        gmap = jnp.max(jnp.abs(new - theta)) / step
+        return new, step, k + 1, gmap
+
+    init = (theta0, jnp.asarray(1.0), 0, jnp.asarray(jnp.inf))
+    theta, step, k, _ = jax.lax.while_loop(cond, body, init)
+    return theta, step, k
+
+
+@dataclasses.dataclass(frozen=True)
+class _Problem:
+    """``F`` for one architecture, prior and data set, with numpy in and out."""
+
+    architecture: Architecture
+    prior: Prior
+    data: tuple
+
+    def value(self, theta) -> float:
+        return float(_value(self.architecture, self.prior, self.data, jnp.asarray(theta)))
+
+    def value_and_grad(self, theta) -> tuple[float, np.ndarray]:
+        value, grad = _value_and_grad(self.architecture, self.prior, self.data, jnp.asarray(theta))
+        return float(value), np.asarray(grad, dtype=float)
+
+    def hessian(self, theta) -> np.ndarray:
+        return np.asarray(_hessian(self.architecture, self.prior, self.data, jnp.asarray(theta)))
+
+    def smooth_gradient(self, theta) -> np.ndarray:
+        return np.asarray(_smooth_grad(self.architecture, self.data, jnp.asarray(theta)))
+
+    def proximal_gradient(self, theta0, tol, max_iter) -> tuple[np.ndarray, float, int]:
+        theta, step, k = _proximal_gradient_loop(
+            self.architecture, self.prior, self.data, jnp.asarray(theta0), tol, int(max_iter)
+        )
+        return np.asarray(theta, dtype=float), float(step), int(k)
+
+
+def _lbfgs(problem: _Problem, theta0, *, tol, max_iter) -> tuple[np.ndarray, int]:
+    result = scipy.optimize.minimize(
+        problem.value_and_grad,
+        theta0,
+        jac=True,
+        method="L-BFGS-B",
+        options={"maxiter": max_iter, "maxfun": 2 * max_iter, "gtol": tol, "ftol": 0.0},
+    )
+    return np.asarray(result.x, dtype=float), int(result.nit)
+
+
+def _prox_step(prior, weights, theta, grad, step):
+    """``T_t(theta)``: a gradient step, then the prior's prox on the weights."""
+    moved = theta - step * grad
+    return jnp.where(weights, prior.prox(moved, step), moved)
+
+
+def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, int]:
+    """Newton steps on the biases and nonzero weights, keeping zeros and signs.
+
+    Stops when the gradient there is at most ``tol``, or when a step would not decrease
+    ``F``, change a weight's sign, or the Hessian there has a negative eigenvalue (a
+    saddle).  Directions whose eigenvalue is below ``1e-10`` times the largest in magnitude
+    (a degenerate minimum, e.g. two units that are copies of each other) are not stepped
+    along.
+    Inert coordinates (:func:`_free`) are left alone.
+    """
+    theta = theta.copy()
+    free = _free(theta, weights, problem.hessian(theta))
+    sign = np.sign(theta)
+    value = problem.value(theta)
+    steps = 0
+    for _ in range(_NEWTON_STEPS):
+        grad = problem.value_and_grad(theta)[1][free]
+        if not grad.size or np.max(np.abs(grad)) <= tol:
+            break
+        H = problem.hessian(theta)[np.ix_(free, free)]
+        eigenvalues, vectors = np.linalg.eigh(H)
+        # Directions of curvature below rounding (duplicated or switched-off units make
+        # the minimum degenerate) are left alone: a pseudo-inverse step.
+        flat = np.abs(eigenvalues) <= _DEGENERATE * max(eigenvalues[-1], 0.0)
+        if np.any(eigenvalues[~flat] < 0) or np.all(flat):
+            break  # a saddle, or nothing to step along: Newton would not head for a minimum
+        keep = ~flat
+        direction = -vectors[:, keep] @ ((vectors[:, keep].T @ grad) / eigenvalues[keep])
+        t, accepted = 1.0, False
+        while t > 1e-10:
+            candidate = theta.copy()
+            candidate[free] += t * direction
+            keeps_signs = np.all(np.sign(candidate[free & weights]) == sign[free & weights])
+            new_value = problem.value(candidate)
+            if keeps_signs and new_value <= value + 1e-4 * t * float(grad @ direction) + (
+                4 * np.finfo(float).eps * abs(value)
+            ):
+                accepted = True
+                break
+            t *= 0.5
+        if not accepted:
+            break
+        theta, value, steps = candidate, new_value, steps + 1
+    return theta, steps
+
+
+def _free(theta, weights, hessian) -> np.ndarray:
+    """The coordinates ``F`` depends on near ``theta``: biases and nonzero weights, less
+    the *inert* ones whose Hessian row (over those) is exactly 0 (the bias of a unit
+    whose outgoing weights are all exactly 0: ``F`` does not depend on it, and it would
+    make the Newton system singular)."""
+    candidate = ~weights | (theta != 0)
+    inert = np.all(hessian[:, candidate] == 0, axis=1)
+    return candidate & ~inert
+
+
+def _stationarity(problem: _Problem, weights, theta, step) -> float:
+    """``||G_t(theta)||_inf``; the gradient of ``F`` when there is no proximal step.
+
+    Written without the cancellation of ``(theta - T_t(theta)) / t``: at a nonzero
+    weight ``G`` is ``grad g + grad P_1`` (the penalty is smooth there), at a zero one
+    ``-prox_{tP_1}(-t grad g) / t``, at a bias ``grad g``.  For the elastic-net family
+    ``t -> 0``, which gives the least-norm subgradient.
+    """
+    full = problem.value_and_grad(theta)[1]
+    if step is None:
+        return float(np.max(np.abs(full))) if full.size else 0.0
+    grad = problem.smooth_gradient(theta)
+    prior = problem.prior
+    t = 1e-8 if isinstance(prior, ElasticNetFamily) else step
+    at_zero = -np.asarray(prior.prox(jnp.asarray(-t * grad[weights]), t)) / t
+    mapping = np.where(theta != 0, full, 0.0)
+    mapping[~weights] = grad[~weights]
+    zero_weights = weights & (theta == 0)
+    mapping[zero_weights] = at_zero[theta[weights] == 0]
+    return float(np.max(np.abs(mapping))) if mapping.size else 0.0
