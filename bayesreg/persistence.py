@@ -41,6 +41,7 @@ from bayesreg.glm import LogisticRegression, PoissonRegressor
 from bayesreg.linear_regression import LinearRegression
 from bayesreg.model import JeffreysNoise
 from bayesreg.model_selection import ElasticNetCV, LassoCV, RidgeCV
+from bayesreg.nn import Architecture, MLPRegressor, NetworkMAP, Parameters
 from bayesreg.path import RegularizationPath
 from bayesreg.priors.adapters import DistributionPrior
 from bayesreg.solvers import Certificate, MAPResult
@@ -80,6 +81,7 @@ _ESTIMATORS: dict[str, type] = {
     "bayesreg.LinearRegression": LinearRegression,
     "bayesreg.LogisticRegression": LogisticRegression,
     "bayesreg.PoissonRegressor": PoissonRegressor,
+    "bayesreg.MLPRegressor": MLPRegressor,
 }
 
 #: Priors, result records (NamedTuples and dataclasses): rebuilt as ``cls(**fields)``.
@@ -107,6 +109,9 @@ _RECORDS: dict[str, type] = {
     "bayesreg.empirical_bayes.EvidenceMaximum": EvidenceMaximum,
     "bayesreg.empirical_bayes.EvidenceSpectrum": EvidenceSpectrum,
     "bayesreg.empirical_bayes.HyperPrior": HyperPrior,
+    "bayesreg.nn.Architecture": Architecture,
+    "bayesreg.nn.NetworkMAP": NetworkMAP,
+    "bayesreg.nn.Parameters": Parameters,
 }
 
 #: numpyro distributions whose constructor arguments are their ``arg_constraints``.
@@ -305,9 +310,10 @@ def save(estimator, path, *, overwrite: bool = False) -> Path:
     scalars and arrays are tagged (``{"type": "tuple", "items": [...]}``, an array is
     ``{"type": "ndarray", "dtype", "shape", "array": <variable in group arrays>}``).
     Any other object is ``{"type": <name>, "args": {...}}`` with ``<name>`` from the
-    allow-list :data:`ALLOWED_TYPES`: the ten estimators; every bayesreg prior (penalty
+    allow-list :data:`ALLOWED_TYPES`: the eleven estimators; every bayesreg prior (penalty
     factors and hierarchical priors included); the result records ``MAPResult``,
-    ``Certificate``, ``JointMAP``, ``GLMResult``, ``EvidenceMaximum``,
+    ``Certificate``, ``JointMAP``, ``GLMResult``, ``NetworkMAP`` (with its ``Parameters``
+    and ``Architecture``), ``EvidenceMaximum``,
     ``EvidenceSpectrum``, ``HyperPrior`` and ``RegularizationPath``; the numpyro
     distributions ``Normal``, ``StudentT``, ``Laplace``, ``Cauchy``, ``HalfNormal``,
     ``HalfCauchy``, ``Gamma``, ``InverseGamma``, ``Exponential``, ``Uniform``,

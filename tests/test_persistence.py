@@ -130,6 +130,13 @@ FITTED_CASES = {
         Y_BINARY,
     ),
     "PoissonRegressor": (lambda: bayesreg.PoissonRegressor(alpha=0.1), X_DF, Y_COUNT),
+    "MLPRegressor-l1": (
+        lambda: bayesreg.MLPRegressor(
+            (4,), "tanh", penalty="l1", alpha=0.5, bias_scale=3.0, random_state=0
+        ),
+        X_DF,
+        Y,
+    ),
 }
 
 ESTIMATOR_CLASSES = [
@@ -143,6 +150,7 @@ ESTIMATOR_CLASSES = [
     bayesreg.LinearRegression,
     bayesreg.LogisticRegression,
     bayesreg.PoissonRegressor,
+    bayesreg.MLPRegressor,
 ]
 
 
@@ -254,8 +262,9 @@ def test_fitted_estimator_round_trips_identically(case, tmp_path):
         assert_same(estimator.predict_proba(X_fit), loaded.predict_proba(X_fit), "proba")
     # The loaded estimator refits like a fresh one with the same parameters.
     refit, fresh = loaded.fit(X_fit, y_fit), clone(estimator).fit(X_fit, y_fit)
-    assert_same(fresh.coef_, refit.coef_, "refit coef_")
-    assert_same(fresh.intercept_, refit.intercept_, "refit intercept_")
+    for name in ("coef_", "intercept_", "coefs_", "intercepts_"):
+        if hasattr(fresh, name):
+            assert_same(getattr(fresh, name), getattr(refit, name), f"refit {name}")
 
 
 def test_every_exported_estimator_class_is_covered():
@@ -292,6 +301,11 @@ POSTERIOR_CASES = {
     ),
     "LogisticRegression-3-classes": (lambda: bayesreg.LogisticRegression(C=1.0), X_DF, Y_CLASS),
     "PoissonRegressor": (lambda: bayesreg.PoissonRegressor(alpha=0.1), X, Y_COUNT),
+    "MLPRegressor": (
+        lambda: bayesreg.MLPRegressor((3,), "tanh", alpha=1.0, bias_scale=3.0, random_state=0),
+        X,
+        Y,
+    ),
 }
 
 
@@ -326,7 +340,12 @@ def sampled():
 
 # NUTS compiles for every model: the default run samples the Ridge and the logistic
 # regression (which the damage and new-process tests share); the slow run all of them.
-_SLOW_POSTERIORS = {"Lasso-alpha-prior", "LinearRegression-horseshoe", "PoissonRegressor"}
+_SLOW_POSTERIORS = {
+    "Lasso-alpha-prior",
+    "LinearRegression-horseshoe",
+    "PoissonRegressor",
+    "MLPRegressor",
+}
 
 
 @pytest.mark.parametrize(
@@ -352,11 +371,12 @@ def test_posterior_round_trips_identically(case, sampled, tmp_path, request):
             loaded.sample_y(X_fit, 5, random_state=1),
             "sample_y",
         )
-    draws = loaded.posterior_["posterior"]["coef"]
+    post = loaded.posterior_["posterior"]
+    draws = post["coef"] if "coef" in post else post["w_out"]
     request.node.user_properties.append(
         (
             "summary",
-            f"PERSISTENCE posterior {case}: {draws.size} coef draws and "
+            f"PERSISTENCE posterior {case}: {draws.size} {draws.name} draws and "
             f"{len(list(loaded.posterior_.subtree))} groups bit-identical after load",
         )
     )
