@@ -167,8 +167,11 @@ def test_canonical_parameters_compute_the_same_function(n_features, sizes, activ
         atol=1e-12,
     )
     if sizes and activation in ("tanh", "identity"):
-        for b in canonical.biases[:-1]:
-            assert np.all(b >= 0)
+        # The sign convention: each unit's largest-magnitude incoming weight or bias >= 0.
+        for W, b in zip(canonical.weights[:-1], canonical.biases[:-1], strict=True):
+            incoming = np.vstack([W, b[None, :]])
+            largest = incoming[np.argmax(np.abs(incoming), axis=0), np.arange(b.size)]
+            assert np.all(largest >= 0)
 
 
 @SETTINGS

@@ -204,8 +204,11 @@ def canonical_parameters(architecture: Architecture, params: Parameters) -> Para
     """One representative of the parameters' class under sign flips and permutations.
 
     Layer by layer, from the first hidden layer: for an odd activation each unit's sign
-    is chosen so that its bias ``b_j`` is >= 0 (incoming weights, bias and outgoing
-    weights flipped together); then the units are sorted by ``-b_j / ||W_{.j}||``, the
+    is chosen so that the largest in magnitude of its incoming weights and bias
+    ``(W_{.j}, b_j)`` is >= 0 (incoming weights, bias and outgoing weights flipped
+    together; for one input and a unit that switches inside ``|x| < 1`` that is the sign
+    of ``W_j``, which unlike the sign of ``b_j`` does not jump for a unit centred near
+    0); then the units are sorted by ``-b_j / ||W_{.j}||``, the
     signed offset of the unit's hyperplane ``x W_{.j} + b_j = 0`` from the origin (for
     one input, minus the place where the unit switches).  The network computes the same
     function, and two parameters related by sign flips and permutations map to the same
@@ -229,7 +232,11 @@ def canonical_parameters(architecture: Architecture, params: Parameters) -> Para
         W, b, W_next = weights[layer], biases[layer], weights[layer + 1]
         next_is_output = layer + 1 == len(weights) - 1
         if odd:
-            sign = np.where(b < 0, -1.0, 1.0)  # (..., h)
+            incoming = np.concatenate([W, b[..., None, :]], axis=-2)  # (..., fan_in + 1, h)
+            largest = np.take_along_axis(
+                incoming, np.argmax(np.abs(incoming), axis=-2)[..., None, :], axis=-2
+            )[..., 0, :]
+            sign = np.where(largest < 0, -1.0, 1.0)  # (..., h)
             W = W * sign[..., None, :]
             b = b * sign
             W_next = W_next * (sign if next_is_output else sign[..., :, None])

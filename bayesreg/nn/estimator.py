@@ -110,6 +110,10 @@ class MLPRegressor(BayesianLinearRegressor):
 
     Notes
     -----
+    Pass the parameters by keyword when moving code from scikit-learn: its
+    ``MLPRegressor`` takes ``loss`` first, bayesreg's takes ``hidden_layer_sizes`` and
+    ``activation`` positionally.
+
     ``F`` is not convex: the MAP is the stationary point reached from the start, and
     another ``random_state`` may reach another.  With ``bias_scale`` given the biases'
     penalty ``||b||^2 / (2 bias_scale^2)`` is not noise-scaled, so the mode is taken
@@ -283,6 +287,7 @@ class MLPRegressor(BayesianLinearRegressor):
         num_warmup: int = 1000,
         num_chains: int = 4,
         target_accept_prob: float = 0.8,
+        max_tree_depth: int = 10,
         random_state=None,
     ) -> xr.DataTree:
         """Fit the MAP, then draw the posterior by NUTS, each chain from its own start.
@@ -300,6 +305,10 @@ class MLPRegressor(BayesianLinearRegressor):
             As for :meth:`fit`.
         num_samples, num_warmup, num_chains : int
         target_accept_prob : float, default 0.8
+        max_tree_depth : int, default 10
+            A NUTS trajectory has at most ``2^max_tree_depth - 1`` steps;
+            ``sample_stats["reached_max_tree_depth"]`` marks the draws that hit it (they
+            are valid, but the sampler is working hard: a strongly curved posterior).
         random_state : None, int or numpy RandomState
             The other chains' starts and the sampler's key.
 
@@ -331,6 +340,14 @@ class MLPRegressor(BayesianLinearRegressor):
             raise ValueError(
                 f"target_accept_prob must be a number in (0, 1), got {target_accept_prob!r}."
             )
+        if (
+            isinstance(max_tree_depth, bool)
+            or not isinstance(max_tree_depth, Integral)
+            or not 1 <= max_tree_depth <= 20
+        ):
+            raise ValueError(
+                f"max_tree_depth must be an integer from 1 to 20, got {max_tree_depth!r}."
+            )
         sizes, prior = self._checked_model()
         self._check_proper(sizes, prior)
         data = self._validated_data(X, y, sample_weight, reset=True)
@@ -355,6 +372,7 @@ class MLPRegressor(BayesianLinearRegressor):
             num_warmup=num_warmup,
             num_chains=num_chains,
             target_accept_prob=target_accept_prob,
+            max_tree_depth=int(max_tree_depth),
             seed=int(rng.randint(2**31 - 1)),
         )
         _warn_on_diagnostics(posterior, architecture, data.X[keep])

@@ -75,6 +75,11 @@ class NetworkMAP:
     hessian_min_eigenvalue : float
         Smallest eigenvalue of the Hessian of ``F`` over the free coordinates; NaN when
         the network has more than :data:`NEWTON_MAX_PARAMETERS` parameters.
+    n_flat_directions, n_negative_directions : int
+        Eigenvalues of that Hessian below ``1e-10`` times the largest in magnitude
+        (directions of rounding-level curvature: duplicated units, a switched-off unit's
+        weights near 0, where the minimum is degenerate rather than strict), and
+        eigenvalues below minus that (a saddle).
     n_zero_weights : int
         Weights that are exactly 0.
     n_iter : int
@@ -88,13 +93,23 @@ class NetworkMAP:
     objective: float
     stationarity: float
     hessian_min_eigenvalue: float
+    n_flat_directions: int
+    n_negative_directions: int
     n_zero_weights: int
     n_iter: int
     converged: bool
 
     @property
     def is_strict_local_minimum(self) -> bool:
-        return bool(self.hessian_min_eigenvalue > 0)
+        """The Hessian over the free coordinates is positive definite beyond rounding."""
+        return bool(self.hessian_min_eigenvalue > 0 and self.n_flat_directions == 0)
+
+    @property
+    def is_local_minimum(self) -> bool:
+        """No direction of negative curvature beyond rounding: a strict or a degenerate
+        minimum to second order (False when the Hessian was not formed)."""
+        computed = not np.isnan(self.hessian_min_eigenvalue)
+        return bool(computed and self.n_negative_directions == 0)
 
 
 def uses_proximal_steps(prior: Prior) -> bool:
@@ -172,10 +187,11 @@ def solve_network_map(
     if polish:
         hessian = problem.hessian(theta)
         free = _free(theta, weights, hessian)
-        hessian = hessian[np.ix_(free, free)]
-        min_eig = float(np.linalg.eigvalsh(hessian)[0]) if hessian.size else np.inf
+        eigenvalues = np.linalg.eigvalsh(hessian[np.ix_(free, free)])
+        min_eig = float(eigenvalues[0]) if eigenvalues.size else np.inf
+        flat, negative = _curvature_counts(eigenvalues)
     else:
-        min_eig = float("nan")
+        min_eig, flat, negative = float("nan"), 0, 0
     stationarity = _stationarity(problem, weights, theta, step) / scale
     converged = stationarity <= tol
     if not converged:
@@ -198,6 +214,8 @@ def solve_network_map(
         objective=problem.value(theta),
         stationarity=float(stationarity),
         hessian_min_eigenvalue=min_eig,
+        n_flat_directions=flat,
+        n_negative_directions=negative,
         n_zero_weights=int(np.sum(theta[weights] == 0)),
         n_iter=int(n_iter),
         converged=bool(converged),
@@ -335,7 +353,7 @@ def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, 
         eigenvalues, vectors = np.linalg.eigh(H)
         # Directions of curvature below rounding (duplicated or switched-off units make
         # the minimum degenerate) are left alone: a pseudo-inverse step.
-        flat = np.abs(eigenvalues) <= _DEGENERATE * max(eigenvalues[-1], 0.0)
+        flat = _flat(eigenvalues)
         if np.any(eigenvalues[~flat] < 0) or np.all(flat):
             break  # a saddle, or nothing to step along: Newton would not head for a minimum
         keep = ~flat
@@ -356,6 +374,19 @@ def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, 
             break
         theta, value, steps = candidate, new_value, steps + 1
     return theta, steps
+
+
+def _flat(eigenvalues) -> np.ndarray:
+    """Eigenvalues of rounding-level size compared with the largest in magnitude."""
+    return np.abs(eigenvalues) <= _DEGENERATE * np.max(np.abs(eigenvalues))
+
+
+def _curvature_counts(eigenvalues) -> tuple[int, int]:
+    """``(flat, negative)`` directions of a Hessian from its eigenvalues."""
+    if not eigenvalues.size:
+        return 0, 0
+    flat = _flat(eigenvalues)
+    return int(flat.sum()), int(np.sum(~flat & (eigenvalues < 0)))
 
 
 def _free(theta, weights, hessian) -> np.ndarray:

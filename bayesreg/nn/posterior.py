@@ -30,6 +30,7 @@ different fits, and the posterior is then a mixture that no chain represents alo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import arviz as az
 import jax
@@ -112,6 +113,7 @@ def sample_network_posterior(
     num_warmup: int = 1000,
     num_chains: int = 4,
     target_accept_prob: float = 0.8,
+    max_tree_depth: int = 10,
     seed: int = 0,
 ) -> xr.DataTree:
     """Draw the network's posterior by numpyro's NUTS, one chain per start.
@@ -129,7 +131,8 @@ def sample_network_posterior(
         Labels of the inputs.
     bias_scale, noise_prior, noise_scale
         See :func:`network_model`.
-    num_samples, num_warmup, num_chains, target_accept_prob, seed
+    num_samples, num_warmup, num_chains, target_accept_prob, max_tree_depth, seed
+        NUTS's settings; a trajectory has at most ``2^max_tree_depth - 1`` steps.
 
     Returns
     -------
@@ -150,6 +153,7 @@ def sample_network_posterior(
     kernel = NUTS(
         model,
         target_accept_prob=target_accept_prob,
+        max_tree_depth=max_tree_depth,
         init_strategy=init_to_value(values={k: jnp.asarray(v[0]) for k, v in init.items()}),
     )
     mcmc = MCMC(
@@ -170,11 +174,12 @@ def sample_network_posterior(
     extra = {k: np.asarray(v) for k, v in mcmc.get_extra_fields(group_by_chain=True).items()}
     if noise_scale is not None:
         samples["sigma"] = np.full(samples["b_out"].shape, float(noise_scale))
-    tree = _tree(architecture, samples, extra, y, feature_names)
+    tree = _tree(architecture, samples, extra, y, feature_names, max_tree_depth)
     tree["posterior"].attrs.update(
         num_warmup=num_warmup,
         chain_method=chain_method(num_chains),
         sampler="numpyro-network-nuts",
+        max_tree_depth=max_tree_depth,
         activation=architecture.activation,
         hidden_layer_sizes=list(architecture.hidden_layer_sizes),
     )
@@ -218,7 +223,7 @@ def _layer_dims(architecture: Architecture) -> list[tuple[str, tuple[str, ...], 
     return layers
 
 
-def _tree(architecture, samples, extra, y, feature_names) -> xr.DataTree:
+def _tree(architecture, samples, extra, y, feature_names, max_tree_depth) -> xr.DataTree:
     chains, draws = samples["b_out"].shape
     hidden = samples.get("hidden_bias", np.zeros((chains, draws, 0)))
     theta = np.concatenate([samples["coef"], hidden, samples["b_out"][..., None]], axis=-1)
@@ -247,6 +252,7 @@ def _tree(architecture, samples, extra, y, feature_names) -> xr.DataTree:
         "energy": extra["energy"],
         "n_steps": num_steps,
         "tree_depth": tree_depth,
+        "reached_max_tree_depth": tree_depth >= max_tree_depth,
     }
     return az.from_dict(
         {"posterior": posterior, "sample_stats": sample_stats, "observed_data": {"y": y}},
@@ -268,10 +274,15 @@ def posterior_parameters(tree: xr.DataTree, architecture: Architecture) -> Param
 
 def predictive_draws(tree: xr.DataTree, architecture: Architecture, X) -> np.ndarray:
     """``f(x_i; theta)`` for every draw: shape ``(chain, draw, n)``."""
-    params = posterior_parameters(tree, architecture)
-    forward = jax.jit(jax.vmap(jax.vmap(architecture.forward, in_axes=(0, None)), (0, None)))
-    params = jax.tree_util.tree_map(jnp.asarray, params)
-    return np.asarray(forward(params, jnp.asarray(X, dtype=float)))
+    params = jax.tree_util.tree_map(jnp.asarray, posterior_parameters(tree, architecture))
+    return np.asarray(_forward_draws(architecture, params, jnp.asarray(X, dtype=float)))
+
+
+@partial(jax.jit, static_argnums=0)
+def _forward_draws(architecture: Architecture, params: Parameters, X) -> jax.Array:
+    """The forward pass over the (chain, draw) dimensions, compiled once per shape."""
+    over_draws = jax.vmap(architecture.forward, in_axes=(0, None))
+    return jax.vmap(over_draws, in_axes=(0, None))(params, X)
 
 
 def canonical_posterior(tree: xr.DataTree, architecture: Architecture) -> xr.DataTree:
@@ -291,7 +302,7 @@ def canonical_posterior(tree: xr.DataTree, architecture: Architecture) -> xr.Dat
         post[w_name] = post[w_name].copy(data=W)
         post[b_name] = post[b_name].copy(data=b)
     post.attrs["canonical"] = "units sorted by hyperplane offset" + (
-        ", signs fixed so that every hidden bias is >= 0"
+        ", signs fixed so that each unit's largest incoming weight or bias is >= 0"
         if architecture.activation in ("tanh", "identity")
         else ""
     )
