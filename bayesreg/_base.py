@@ -65,7 +65,13 @@ def check_sampling_arguments(num_samples, num_warmup, num_chains, random_state) 
     ):
         if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}.")
-    check_random_state(random_state)  # a bad seed fails here, not after the fit
+    try:
+        check_random_state(random_state)  # a bad seed fails here, not after the fit
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            "random_state must be None, an integer from 0 to 2**32 - 1 or a "
+            f"numpy.random.RandomState, got {random_state!r} ({err})"
+        ) from None
 
 
 def check_distribution(name: str, value) -> None:

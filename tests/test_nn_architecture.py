@@ -268,7 +268,7 @@ def test_check_hidden_layer_sizes_rejects_bad_widths(sizes):
     assert repr(sizes) in message  # the user sees what they gave
 
 
-@pytest.mark.parametrize("sizes", [None, 3.5, object()], ids=repr)
+@pytest.mark.parametrize("sizes", [None, 3.5, object()], ids=["None", "3.5", "object"])
 def test_check_hidden_layer_sizes_rejects_non_sequences(sizes):
     with pytest.raises((ValueError, TypeError)) as info:
         check_hidden_layer_sizes(sizes)

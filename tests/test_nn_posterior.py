@@ -438,7 +438,16 @@ def test_sklearn_contract_tanh(estimator, check):
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
-    [bayesreg.MLPRegressor((4, 3), "relu", penalty="l1", alpha=0.1, random_state=0)]
+    [bayesreg.MLPRegressor((4, 3), "relu", penalty="l1", alpha=0.1, random_state=0)],
+    expected_failed_checks=lambda estimator: {
+        # Weights and repeated rows give the same objective, but its rounding differs, and
+        # a ReLU network's solve ends on a kink that the rounding can decide: the two fits
+        # may stop at different non-smooth points (not certified: ConvergenceWarning).
+        "check_sample_weight_equivalence_on_dense_data": (
+            "a ReLU solve stops on a kink that rounding decides"
+        ),
+    },
+    xfail_strict=False,
 )
 def test_sklearn_contract_relu_l1(estimator, check):
     check(estimator)

@@ -178,6 +178,10 @@ class MLPRegressor(BayesianLinearRegressor):
     # -- the model ---------------------------------------------------------------------
     def _checked_model(self) -> tuple[tuple[int, ...], Prior]:
         """Validate the hyperparameters; return the widths and the weights' prior."""
+        for name in ("alpha", "bias_scale", "noise_scale", "tol", "max_iter"):
+            value = getattr(self, name)
+            if isinstance(value, bool | np.bool_):
+                raise TypeError(f"{name} must be a number, got the boolean {value!r}.")
         self._validate_params()
         for name in ("alpha", "bias_scale", "noise_scale", "tol"):
             value = getattr(self, name)
@@ -185,6 +189,7 @@ class MLPRegressor(BayesianLinearRegressor):
                 raise ValueError(f"{name} must be a number, got NaN.")
         sizes = check_hidden_layer_sizes(self.hidden_layer_sizes)
         check_distribution("noise_prior", self.noise_prior)
+        _check_noise_prior(self.noise_prior)
         if self.prior is None:
             return sizes, penalty_prior(self.penalty, self.alpha)
         prior = as_prior(self.prior, what="prior")
@@ -192,6 +197,16 @@ class MLPRegressor(BayesianLinearRegressor):
             raise ValueError(
                 f"prior {prior!r} has one rate per feature, which a network's weights do not "
                 "have: give a prior with scalar parameters."
+            )
+        try:
+            batch_shape = tuple(prior.distribution().batch_shape)
+        except NotImplementedError:  # a hierarchical prior, defined by its sample sites
+            batch_shape = ()
+        if batch_shape:
+            raise ValueError(
+                f"prior {self.prior!r} has batch shape {batch_shape}, one density per feature, "
+                "which a network's weights do not have: give a prior of one weight (scalar "
+                "parameters)."
             )
         return sizes, prior
 
@@ -485,6 +500,23 @@ class MLPRegressor(BayesianLinearRegressor):
         self._posterior()
         draws = predictive_draws(self.posterior_, self.architecture_, X)
         return draws.reshape(-1, draws.shape[-1])
+
+
+def _check_noise_prior(noise_prior) -> None:
+    """A prior of ``sigma``: one scalar, supported on positive numbers only."""
+    if noise_prior is None:
+        return
+    if tuple(noise_prior.batch_shape) or tuple(noise_prior.event_shape):
+        raise ValueError(
+            f"noise_prior must be the distribution of one scalar sigma, got {noise_prior!r} "
+            f"with batch shape {tuple(noise_prior.batch_shape)}."
+        )
+    support = noise_prior.support
+    if any(bool(support(value)) for value in (-1e10, -1.0, -1e-300)):
+        raise ValueError(
+            f"noise_prior must be supported on sigma > 0 only, got {noise_prior!r} with support "
+            f"{support}: use e.g. numpyro.distributions.HalfNormal(1.0)."
+        )
 
 
 def _warn_on_diagnostics(tree: xr.DataTree, architecture: Architecture, X: np.ndarray) -> None:

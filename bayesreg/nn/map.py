@@ -155,47 +155,60 @@ def solve_network_map(
         When ``tol`` is not reached.
     """
     prior.check_map()
-    data = (
-        jnp.asarray(X, dtype=float),
-        jnp.asarray(y, dtype=float),
-        jnp.asarray(sample_weight, dtype=float),
-        jnp.asarray(float(bias_penalty)),
-    )
-    problem = _Problem(architecture, prior, data)
+    X = jnp.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    s = np.asarray(sample_weight, dtype=float)
+    kappa = float(bias_penalty)
+    problem = _Problem(architecture, prior, (X, jnp.asarray(y), jnp.asarray(s), jnp.asarray(kappa)))
+    # For y in extreme units, solve in units of its spread c (see _output_scaling): the
+    # same minimiser, with the conditioning and tolerance of ordinarily scaled data.
+    spread, d = _output_scaling(architecture, y, s)
     weights = architecture.weight_mask()
-    theta0 = np.asarray(theta_init, dtype=float)
-    scale = 1.0 + float(np.max(np.abs(problem.smooth_gradient(theta0))))
-    n_params = theta0.size
-    polish = n_params <= NEWTON_MAX_PARAMETERS
+    scaled = _Problem(
+        architecture,
+        _ScaledPrior(prior, jnp.asarray(d[weights]), spread),
+        (X, jnp.asarray(y / spread), jnp.asarray(s), jnp.asarray(kappa / spread**2)),
+    )
+    theta0 = np.asarray(theta_init, dtype=float) / d
+    scale = 1.0 + float(np.max(np.abs(scaled.smooth_gradient(theta0))))
+    polish = theta0.size <= NEWTON_MAX_PARAMETERS
     if uses_proximal_steps(prior):
         # The proximal steps find the zeros; Newton finishes the nonzero part.  If it
         # cannot, the proximal steps go on to the tolerance.
         coarse = max(tol, 1e-6) if polish else tol
-        theta, step, n_iter = problem.proximal_gradient(theta0, coarse * scale, max_iter)
+        theta, step, n_iter = scaled.proximal_gradient(theta0, coarse * scale, max_iter)
         if polish:
-            theta, n_newton = _newton_polish(problem, theta, weights, tol * scale)
+            theta, n_newton = _newton_polish(scaled, theta, weights, tol * scale)
             n_iter += n_newton
-            if _stationarity(problem, weights, theta, step) > tol * scale:
-                theta, step, k = problem.proximal_gradient(theta, tol * scale, max_iter)
+            if _stationarity(scaled, weights, theta, step) > tol * scale:
+                theta, step, k = scaled.proximal_gradient(theta, tol * scale, max_iter)
                 n_iter += k
     else:
-        theta, n_iter = _lbfgs(problem, theta0, tol=tol * scale, max_iter=max_iter)
+        theta, n_iter = _lbfgs(scaled, theta0, tol=tol * scale, max_iter=max_iter)
         step = None
         if polish:
-            theta, n_newton = _newton_polish(problem, theta, weights, tol * scale)
+            theta, n_newton = _newton_polish(scaled, theta, weights, tol * scale)
             n_iter += n_newton
+    stationarity = _stationarity(scaled, weights, theta, step) / scale
+    scaled_theta, theta = theta, theta * d
     if polish:
-        hessian = problem.hessian(theta)
-        free = _free(theta, weights, hessian)
-        eigenvalues = np.linalg.eigvalsh(hessian[np.ix_(free, free)])
+        # Which directions are flat is judged in the scaled problem (scale-free); the
+        # smallest eigenvalue is reported for F itself (same signs, by Sylvester's law).
+        free = _free(scaled_theta, weights, scaled.hessian(scaled_theta))
+        flat, negative = _curvature_counts(
+            np.linalg.eigvalsh(scaled.hessian(scaled_theta)[np.ix_(free, free)])
+        )
+        eigenvalues = np.linalg.eigvalsh(problem.hessian(theta)[np.ix_(free, free)])
         min_eig = float(eigenvalues[0]) if eigenvalues.size else np.inf
-        flat, negative = _curvature_counts(eigenvalues)
     else:
         min_eig, flat, negative = float("nan"), 0, 0
-    stationarity = _stationarity(problem, weights, theta, step) / scale
     converged = stationarity <= tol
     if not converged:
-        advice = "Increase max_iter, or standardise X and y."
+        advice = (
+            "Increase max_iter, or standardise X."
+            if n_iter >= max_iter
+            else "The solver stalled before max_iter: standardise X (saturated units)."
+        )
         if architecture.activation == "relu" and architecture.hidden_layer_sizes:
             advice = (
                 "ReLU networks are not differentiable where a unit's input is 0 at an "
@@ -241,7 +254,7 @@ _smooth_grad = jax.jit(jax.grad(smooth_part, argnums=2), static_argnums=0)
 @partial(jax.jit, static_argnums=0)
 def _proximal_gradient_loop(architecture, prior, data, theta0, tol, max_iter):
     """Proximal gradient with backtracking; stops at ``||G_t||_inf <= tol``."""
-    weights = jnp.asarray(architecture.weight_mask())
+    n_weights = architecture.n_weights
 
     def smooth(theta):
         return smooth_part(architecture, data, theta)
@@ -249,7 +262,7 @@ def _proximal_gradient_loop(architecture, prior, data, theta0, tol, max_iter):
     value_and_grad = jax.value_and_grad(smooth)
 
     def candidate(theta, value, grad, t):
-        new = _prox_step(prior, weights, theta, grad, t)
+        new = _prox_step(prior, n_weights, theta, grad, t)
         diff = new - theta
         bound = value + grad @ diff + 0.5 * (diff @ diff) / t
         return new, smooth(new) <= bound + 1e-14 * jnp.abs(value)
@@ -313,6 +326,58 @@ class _Problem:
         return np.asarray(theta, dtype=float), float(step), int(k)
 
 
+def _output_scaling(architecture: Architecture, y, s) -> tuple[float, np.ndarray]:
+    """The spread ``c`` of ``y`` and the scaling ``d`` with ``theta = d * theta'``.
+
+    ``c`` is the weighted root mean square of ``y - ybar`` when that lies outside
+    ``[1e-3, 1e3]``, and 1 otherwise: the solvers' paths (L-BFGS, proximal gradient)
+    are not invariant to rescaling coordinates, so for ordinarily scaled ``y`` they run
+    on ``theta`` itself and reach what a plain optimizer reaches from the same start;
+    for ``y`` in very small or large units they would stall or stop early.  ``d`` is
+    ``c`` at the output weights and bias and 1 elsewhere, so that
+    ``f(x; d * theta') = c f'(x; theta')`` and ``F(d * theta') = c^2 F'(theta')`` with
+    ``F'`` the objective for ``y / c``, the hidden biases' penalty ``kappa / c^2`` and
+    the weights' penalty ``P_1(d * w') / c^2`` (:class:`_ScaledPrior`).
+    """
+    keep = s > 0
+    centred = y[keep] - np.average(y[keep], weights=s[keep]) if keep.any() else y
+    spread = float(np.sqrt(np.average(centred**2, weights=s[keep]))) if keep.any() else 0.0
+    spread = spread if np.isfinite(spread) and not 1e-3 <= spread <= 1e3 else 1.0
+    spread = spread if spread > 0 else 1.0
+    d = np.ones(architecture.n_parameters)
+    n_out = architecture.weight_shapes[-1][0]
+    d[architecture.n_weights - n_out : architecture.n_weights] = spread
+    d[-1] = spread
+    return spread, d
+
+
+@dataclasses.dataclass(frozen=True)
+class _ScaledPrior:
+    """The weights' penalty in the scaled coordinates ``w' = w / d``: ``P_1(d w') / c^2``.
+
+    Its proximal operator: ``prox_{t P_1(d .) / c^2}(v) = prox_{(t d^2 / c^2) P_1}(d v) / d``
+    (substitute ``u = d w'``), elementwise.
+    """
+
+    prior: Prior
+    d: jax.Array
+    c: float
+
+    def penalty(self, w) -> jax.Array:
+        return self.prior.penalty(self.d * w) / self.c**2
+
+    def prox(self, v, step, *, positive: bool = False) -> jax.Array:
+        moved = self.prior.prox(self.d * v, step * self.d**2 / self.c**2, positive=positive)
+        return moved / self.d
+
+
+jax.tree_util.register_pytree_node(
+    _ScaledPrior,
+    lambda p: ((p.prior, p.d, p.c), None),
+    lambda _, children: _ScaledPrior(*children),
+)
+
+
 def _lbfgs(problem: _Problem, theta0, *, tol, max_iter) -> tuple[np.ndarray, int]:
     result = scipy.optimize.minimize(
         problem.value_and_grad,
@@ -324,10 +389,11 @@ def _lbfgs(problem: _Problem, theta0, *, tol, max_iter) -> tuple[np.ndarray, int
     return np.asarray(result.x, dtype=float), int(result.nit)
 
 
-def _prox_step(prior, weights, theta, grad, step):
-    """``T_t(theta)``: a gradient step, then the prior's prox on the weights."""
+def _prox_step(prior, n_weights: int, theta, grad, step):
+    """``T_t(theta)``: a gradient step, then the prior's prox on the weights (which come
+    first in ``theta``)."""
     moved = theta - step * grad
-    return jnp.where(weights, prior.prox(moved, step), moved)
+    return moved.at[:n_weights].set(prior.prox(moved[:n_weights], step))
 
 
 def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, int]:
@@ -412,7 +478,8 @@ def _stationarity(problem: _Problem, weights, theta, step) -> float:
         return float(np.max(np.abs(full))) if full.size else 0.0
     grad = problem.smooth_gradient(theta)
     prior = problem.prior
-    t = 1e-8 if isinstance(prior, ElasticNetFamily) else step
+    inner = prior.prior if isinstance(prior, _ScaledPrior) else prior
+    t = 1e-8 if isinstance(inner, ElasticNetFamily) else step
     at_zero = -np.asarray(prior.prox(jnp.asarray(-t * grad[weights]), t)) / t
     mapping = np.where(theta != 0, full, 0.0)
     mapping[~weights] = grad[~weights]
