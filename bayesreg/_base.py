@@ -15,7 +15,7 @@ and ``sigma``.  From those:
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import jax
 import numpy as np
@@ -50,6 +50,7 @@ __all__ = [
     "check_enough_observations",
     "check_sampling_arguments",
     "check_score_input",
+    "check_target_accept_prob",
     "checked_sample_weight",
     "feature_names",
     "validated_X",
@@ -72,6 +73,12 @@ def check_sampling_arguments(num_samples, num_warmup, num_chains, random_state) 
             "random_state must be None, an integer from 0 to 2**32 - 1 or a "
             f"numpy.random.RandomState, got {random_state!r} ({err})"
         ) from None
+
+
+def check_target_accept_prob(value) -> None:
+    """NUTS's step-size adaptation target must lie strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0.0 < value < 1.0:
+        raise ValueError(f"target_accept_prob must be a number in (0, 1), got {value!r}.")
 
 
 def check_distribution(name: str, value) -> None:

@@ -26,6 +26,7 @@ from bayesreg._base import (
     check_distribution,
     check_enough_observations,
     check_sampling_arguments,
+    check_target_accept_prob,
 )
 from bayesreg.inference import sample_linear_posterior
 from bayesreg.likelihoods import Likelihood, make_likelihood
@@ -256,14 +257,7 @@ class LinearRegression(BayesianLinearRegressor):
             ``observed_data``; also stored as ``posterior_``.
         """
         check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
-        if (
-            isinstance(target_accept_prob, bool)
-            or not isinstance(target_accept_prob, Real)
-            or not 0.0 < target_accept_prob < 1.0
-        ):
-            raise ValueError(
-                f"target_accept_prob must be a number in (0, 1), got {target_accept_prob!r}."
-            )
+        check_target_accept_prob(target_accept_prob)
         prior = self._checked_model()
         data = self._validated_data(X, y, sample_weight, reset=True)
         if self.noise_scale is None:

@@ -361,6 +361,16 @@ def test_bad_hyperparameters_get_clear_errors(kwargs, word, method, no_solver_no
     assert word in str(info.value)
 
 
+@pytest.mark.parametrize("method", ["fit", "sample_posterior"])
+def test_a_network_too_large_to_hold_is_refused(method, no_solver_no_sampler):
+    # 10**9 units would allocate gigabytes before anything else failed.
+    X, y = tiny_data()
+    net = bayesreg.MLPRegressor((10**9,), "tanh", bias_scale=5.0)
+    with pytest.raises(ValueError, match="hidden_layer_sizes") as info:
+        getattr(net, method)(X, y)
+    assert f"{estimator_module.MAX_PARAMETERS:,}" in str(info.value)
+
+
 def test_prediction_errors_are_clear():
     X, y = tiny_data()
     net = bayesreg.MLPRegressor((3,), "tanh", alpha=0.1, bias_scale=5.0, random_state=0)

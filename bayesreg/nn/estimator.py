@@ -18,6 +18,7 @@ from bayesreg._base import (
     check_distribution,
     check_enough_observations,
     check_sampling_arguments,
+    check_target_accept_prob,
 )
 from bayesreg.inference import SamplingWarning
 from bayesreg.model import RegressionData
@@ -32,9 +33,12 @@ from bayesreg.nn.posterior import canonical_posterior, predictive_draws, sample_
 from bayesreg.priors import Flat, Gaussian, Prior
 from bayesreg.priors.adapters import as_prior
 
-__all__ = ["MLPRegressor"]
+__all__ = ["MAX_PARAMETERS", "MLPRegressor"]
 
 _RHAT_WARN = 1.01
+#: The most parameters a network may have (each copy of theta is 8 bytes a parameter,
+#: and the solvers keep several).
+MAX_PARAMETERS = 10_000_000
 
 
 class MLPRegressor(BayesianLinearRegressor):
@@ -211,7 +215,15 @@ class MLPRegressor(BayesianLinearRegressor):
         return sizes, prior
 
     def _architecture(self, sizes) -> Architecture:
-        return Architecture(self.n_features_in_, sizes, self.activation)
+        architecture = Architecture(self.n_features_in_, sizes, self.activation)
+        if architecture.n_parameters > MAX_PARAMETERS:
+            raise ValueError(
+                f"hidden_layer_sizes={sizes} with {self.n_features_in_} features gives "
+                f"{architecture.n_parameters:,} parameters; bayesreg's full-batch solvers and "
+                f"its sampler are for small networks, at most {MAX_PARAMETERS:,} parameters: "
+                "choose narrower or fewer hidden layers."
+            )
+        return architecture
 
     # -- fitting -----------------------------------------------------------------------
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None):
@@ -347,14 +359,7 @@ class MLPRegressor(BayesianLinearRegressor):
             above 1.01 (the chains found different fits).
         """
         check_sampling_arguments(num_samples, num_warmup, num_chains, random_state)
-        if (
-            isinstance(target_accept_prob, bool)
-            or not isinstance(target_accept_prob, Real)
-            or not 0.0 < target_accept_prob < 1.0
-        ):
-            raise ValueError(
-                f"target_accept_prob must be a number in (0, 1), got {target_accept_prob!r}."
-            )
+        check_target_accept_prob(target_accept_prob)
         if (
             isinstance(max_tree_depth, bool)
             or not isinstance(max_tree_depth, Integral)
