@@ -879,3 +879,17 @@ def test_sample_posterior_real_run_on_awkward_data(hostile_tally, request):
         )
 
     answer_or_clear_error(hostile_tally("MLPRegressor.sample_posterior"), run, check)
+
+
+def test_predictive_interval_noise_draws_follow_random_state(posterior_net):
+    # The band of f(x) has no randomness; the band of a new y draws the noise from
+    # random_state: the same seed gives the same bands, another seed other y bands.
+    X, _ = _awkward_data()
+    first = posterior_net.predictive_interval(X, 0.9, random_state=1)
+    again = posterior_net.predictive_interval(X, 0.9, random_state=np.random.RandomState(1))
+    other = posterior_net.predictive_interval(X, 0.9, random_state=2)
+    for name in first.data_vars:
+        assert_allclose(again[name].values, first[name].values, rtol=0, atol=0)
+    for name in ("mean", "f_lower", "f_upper"):
+        assert_allclose(other[name].values, first[name].values, rtol=0, atol=0)
+    assert np.any(other["y_lower"].values != first["y_lower"].values)

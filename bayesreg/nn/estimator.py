@@ -6,6 +6,7 @@ import math
 import warnings
 from numbers import Integral, Real
 
+import arviz as az
 import numpy as np
 import xarray as xr
 from numpy.typing import ArrayLike
@@ -469,8 +470,16 @@ class MLPRegressor(BayesianLinearRegressor):
         sigma = self._posterior()["sigma"].values.reshape(-1)
         return means.mean(axis=0), np.sqrt(means.var(axis=0) + np.mean(sigma**2))
 
-    def predictive_interval(self, X: ArrayLike, prob: float = 0.9) -> xr.Dataset:
+    def predictive_interval(self, X: ArrayLike, prob: float = 0.9, random_state=0) -> xr.Dataset:
         """Posterior predictive mean and central ``prob`` bands at the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+        prob : float, default 0.9
+        random_state : None, int or numpy RandomState, default 0
+            The noise draws of the band of a new observation (the default makes the
+            bands reproducible).
 
         Returns
         -------
@@ -481,10 +490,11 @@ class MLPRegressor(BayesianLinearRegressor):
         """
         if isinstance(prob, bool) or not isinstance(prob, Real) or not 0 < prob < 1:
             raise ValueError(f"prob must be a number in (0, 1), got {prob!r}.")
+        rng = check_random_state(random_state)
         X = self._validated_X(X)
         means = self._posterior_means(X)
         sigma = self._posterior()["sigma"].values.reshape(-1, 1)
-        noise = np.random.default_rng(0).standard_normal(means.shape)
+        noise = rng.standard_normal(means.shape)
         y_draws = means + sigma * noise
         tails = [(1 - prob) / 2, (1 + prob) / 2]
         f_band = np.quantile(means, tails, axis=0)
@@ -526,8 +536,6 @@ def _check_noise_prior(noise_prior) -> None:
 
 def _warn_on_diagnostics(tree: xr.DataTree, architecture: Architecture, X: np.ndarray) -> None:
     """Divergences, and R-hat of the fitted values and ``sigma`` (not of raw weights)."""
-    import arviz as az
-
     n_divergent = int(tree["sample_stats"]["diverging"].sum())
     if n_divergent:
         warnings.warn(
