@@ -194,10 +194,9 @@ def solve_network_map(
     if polish:
         # Which directions are flat is judged in the scaled problem (scale-free); the
         # smallest eigenvalue is reported for F itself (same signs, by Sylvester's law).
-        free = _free(scaled_theta, weights, scaled.hessian(scaled_theta))
-        flat, negative = _curvature_counts(
-            np.linalg.eigvalsh(scaled.hessian(scaled_theta)[np.ix_(free, free)])
-        )
+        scaled_hessian = scaled.hessian(scaled_theta)
+        free = _free(scaled_theta, weights, scaled_hessian)
+        flat, negative = _curvature_counts(np.linalg.eigvalsh(scaled_hessian[np.ix_(free, free)]))
         eigenvalues = np.linalg.eigvalsh(problem.hessian(theta)[np.ix_(free, free)])
         min_eig = float(eigenvalues[0]) if eigenvalues.size else np.inf
     else:
@@ -407,7 +406,8 @@ def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, 
     Inert coordinates (:func:`_free`) are left alone.
     """
     theta = theta.copy()
-    free = _free(theta, weights, problem.hessian(theta))
+    hessian = problem.hessian(theta)
+    free = _free(theta, weights, hessian)
     sign = np.sign(theta)
     value = problem.value(theta)
     steps = 0
@@ -415,8 +415,7 @@ def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, 
         grad = problem.value_and_grad(theta)[1][free]
         if not grad.size or np.max(np.abs(grad)) <= tol:
             break
-        H = problem.hessian(theta)[np.ix_(free, free)]
-        eigenvalues, vectors = np.linalg.eigh(H)
+        eigenvalues, vectors = np.linalg.eigh(hessian[np.ix_(free, free)])
         # Directions of curvature below rounding (duplicated or switched-off units make
         # the minimum degenerate) are left alone: a pseudo-inverse step.
         flat = _flat(eigenvalues)
@@ -439,6 +438,7 @@ def _newton_polish(problem: _Problem, theta, weights, tol) -> tuple[np.ndarray, 
         if not accepted:
             break
         theta, value, steps = candidate, new_value, steps + 1
+        hessian = problem.hessian(theta)
     return theta, steps
 
 

@@ -211,16 +211,19 @@ def _unconstrained(init: dict, num_chains: int) -> dict:
     return values if num_chains > 1 else {k: v[0] for k, v in values.items()}
 
 
-def _layer_dims(architecture: Architecture) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """``(layer name, weight dims, bias dims)`` for every layer."""
+def _variable_names(architecture: Architecture) -> list[tuple[str, str]]:
+    """``(weights, biases)`` variable names of each layer: ``W_1, b_1, ..., w_out, b_out``."""
+    return [
+        ("w_out", "b_out") if layer == "out" else (f"W_{layer}", f"b_{layer}")
+        for layer in architecture.layer_names
+    ]
+
+
+def _layer_dims(architecture: Architecture) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """``(weight dims, bias dims)`` of every layer: ``feature``, ``hidden_1``, ..."""
     names = ["feature", *(f"hidden_{i + 1}" for i in range(len(architecture.hidden_layer_sizes)))]
-    layers = []
-    for i, layer in enumerate(architecture.layer_names):
-        if layer == "out":
-            layers.append(("out", (names[-1],), ()))
-        else:
-            layers.append((layer, (names[i], names[i + 1]), (names[i + 1],)))
-    return layers
+    hidden = [((names[i], names[i + 1]), (names[i + 1],)) for i in range(len(names) - 1)]
+    return [*hidden, ((names[-1],), ())]
 
 
 def _tree(architecture, samples, extra, y, feature_names, max_tree_depth) -> xr.DataTree:
@@ -229,10 +232,13 @@ def _tree(architecture, samples, extra, y, feature_names, max_tree_depth) -> xr.
     theta = np.concatenate([samples["coef"], hidden, samples["b_out"][..., None]], axis=-1)
     params = jax.vmap(jax.vmap(architecture.unravel))(jnp.asarray(theta))
     posterior, dims = {}, {}
-    for (layer, w_dims, b_dims), W, b in zip(
-        _layer_dims(architecture), params.weights, params.biases, strict=True
+    for (w_name, b_name), (w_dims, b_dims), W, b in zip(
+        _variable_names(architecture),
+        _layer_dims(architecture),
+        params.weights,
+        params.biases,
+        strict=True,
     ):
-        w_name, b_name = ("w_out", "b_out") if layer == "out" else (f"W_{layer}", f"b_{layer}")
         posterior[w_name], dims[w_name] = np.asarray(W), list(w_dims)
         posterior[b_name], dims[b_name] = np.asarray(b), list(b_dims)
     posterior["sigma"] = samples["sigma"]
@@ -264,9 +270,7 @@ def _tree(architecture, samples, extra, y, feature_names, max_tree_depth) -> xr.
 def posterior_parameters(tree: xr.DataTree, architecture: Architecture) -> Parameters:
     """The draws of the network's parameters, each with leading ``(chain, draw)``."""
     post = tree["posterior"]
-    names = [
-        (f"W_{n}", f"b_{n}") if n != "out" else ("w_out", "b_out") for n in architecture.layer_names
-    ]
+    names = _variable_names(architecture)
     return Parameters(
         tuple(post[w].values for w, _ in names), tuple(post[b].values for _, b in names)
     )
@@ -295,10 +299,9 @@ def canonical_posterior(tree: xr.DataTree, architecture: Architecture) -> xr.Dat
     canonical = canonical_parameters(architecture, posterior_parameters(tree, architecture))
     out = tree.copy()
     post = out["posterior"].to_dataset()
-    for layer, W, b in zip(
-        architecture.layer_names, canonical.weights, canonical.biases, strict=True
+    for (w_name, b_name), W, b in zip(
+        _variable_names(architecture), canonical.weights, canonical.biases, strict=True
     ):
-        w_name, b_name = ("w_out", "b_out") if layer == "out" else (f"W_{layer}", f"b_{layer}")
         post[w_name] = post[w_name].copy(data=W)
         post[b_name] = post[b_name].copy(data=b)
     post.attrs["canonical"] = "units sorted by hyperplane offset" + (
